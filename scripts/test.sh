@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The one test command: builds and tests nnfuse in every configuration, stage by stage.
+#   scripts/test.sh                                  all stages
+#   NNFUSE_STAGES="configure build test" scripts/test.sh   a subset, in the order given
+# To add a stage: define stage_<name> below and add <name> to STAGES.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+# Configure, build and test one preset.
+preset_cycle() {
+  nnfuse_cmd cmake --preset "$1"
+  nnfuse_cmd cmake --build --preset "$1"
+  nnfuse_cmd ctest --preset "$1"
+}
+
+stage_setup() { nnfuse_cmd bash scripts/setup.sh; }
+stage_configure() { nnfuse_cmd cmake --preset dev; }
+stage_build() { nnfuse_cmd cmake --build --preset dev; }
+stage_test() { nnfuse_cmd ctest --preset dev; }
+
+# Every C/C++ file git knows of (tracked, or new and not ignored) must be clang-formatted.
+stage_format() {
+  local -a files=()
+  local f
+  while IFS= read -r -d '' f; do
+    [[ -f "$f" ]] && files+=("$f")
+  done < <(git ls-files -z --cached --others --exclude-standard -- '*.hpp' '*.h' '*.cpp')
+  echo "checking ${#files[@]} files with $(clang-format-14 --version)"
+  ((${#files[@]} == 0)) || clang-format-14 --dry-run -Werror "${files[@]}"
+}
+
+# The same project built with clang++-14: every header must compile with clang 14 too.
+stage_clang() { preset_cycle clang; }
+
+# Debug build with AddressSanitizer + UndefinedBehaviorSanitizer (options in CMakePresets.json).
+stage_asan() { preset_cycle asan; }
+
+STAGES=(setup configure build test format clang asan)
+
+nnfuse_main_stages "${STAGES[@]}"
