@@ -1,0 +1,12 @@
+// nnfuse's DSL in one include: expressions (`x`, `lit`, `param`, operators and functions),
+// their evaluation, printing and derivatives, the activation catalog and the `Act` wrapper.
+// Header-only, plain C++20 and Boost.Hana; nothing here knows Halide.
+#pragma once
+
+#include "nnfuse/dsl/act.hpp"
+#include "nnfuse/dsl/activations.hpp"
+#include "nnfuse/dsl/derivative.hpp"
+#include "nnfuse/dsl/eval.hpp"
+#include "nnfuse/dsl/expr.hpp"
+#include "nnfuse/dsl/float.hpp"
+#include "nnfuse/dsl/to_string.hpp"
