@@ -2,6 +2,7 @@
 // (the scalar reference, float32), with its derivative and its definition in the DSL, plus
 // the row-wise Softmax/LogSoftmax on one row and PReLU with a per-channel alpha.
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <span>
 #include <string>
@@ -38,7 +39,7 @@ void print_row(const char* name, const char* what, F f) {
 
 }  // namespace
 
-int main() {
+int main() try {
   std::printf(
       "nnfuse activation catalog: f(x) and f'(x), float32 (computed in double, rounded "
       "once)\n\n");
@@ -78,4 +79,7 @@ int main() {
   for (float v : out) std::printf(" %10.6g", v);
   std::printf("    on [-1, -1, 2, -1], alpha per channel [0.1, 0.2, 0.3, 0.4]\n");
   return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "activation_table: %s\n", e.what());
+  return 1;
 }

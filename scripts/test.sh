@@ -31,12 +31,20 @@ stage_format() {
   ((${#files[@]} == 0)) || clang-format-14 --dry-run -Werror "${files[@]}"
 }
 
+# clang-tidy (.clang-tidy) over the examples and the header self-containment TUs of the dev
+# build, which include every public header once; tests are left out (gtest's macros).
+stage_tidy() {
+  local -a files=(examples/*.cpp)
+  mapfile -t -O "${#files[@]}" files < <(find build/dev/dsl/header_check -name '*.cpp' | sort)
+  nnfuse_cmd run-clang-tidy-14 -quiet -p build/dev -j 2 "${files[@]}"
+}
+
 # The same project built with clang++-14: every header must compile with clang 14 too.
 stage_clang() { preset_cycle clang; }
 
 # Debug build with AddressSanitizer + UndefinedBehaviorSanitizer (options in CMakePresets.json).
 stage_asan() { preset_cycle asan; }
 
-STAGES=(setup configure build test format clang asan)
+STAGES=(setup configure build test format tidy clang asan)
 
 nnfuse_main_stages "${STAGES[@]}"
