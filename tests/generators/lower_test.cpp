@@ -1,0 +1,140 @@
+// The Halide lowering of every catalog activation, JIT-compiled, against the DSL's reference
+// eval<float> (bit for bit: both evaluate the same form in float64 and round once) and the
+// MPFR reference (ULP bound), over the foundation tests' inputs; row-wise Softmax and
+// LogSoftmax through the row reductions; PReLU's parameter read per channel.
+#include <bit>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <Halide.h>
+#include <gtest/gtest.h>
+
+#include <nnfuse/dsl.hpp>
+#include <nnfuse/generators/lower.hpp>
+
+#include "catalog_functions.hpp"
+#include "mpfr_reference.hpp"
+#include "sample_inputs.hpp"
+#include "ulp.hpp"
+
+namespace {
+
+using nnfuse::generators::LowerContext;
+
+bool same_float(float a, float b) {
+  return (std::isnan(a) && std::isnan(b)) ||
+         std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b) ||
+         (a == 0.0F && b == 0.0F);
+}
+
+// Applies `e` elementwise to `xs` through a JIT-compiled Halide pipeline.
+template <class E>
+std::vector<float> run_elementwise(E e, const std::vector<float>& xs) {
+  Halide::Buffer<float> in(const_cast<float*>(xs.data()), static_cast<int>(xs.size()));
+  Halide::Var i("i");
+  Halide::Func f("activation");
+  const LowerContext ctx{Halide::cast<double>(in(i)), nullptr, {}};
+  f(i) = Halide::cast<float>(nnfuse::generators::lower(e, ctx));
+  f.vectorize(i, 8, Halide::TailStrategy::GuardWithIf);
+  Halide::Buffer<float> out = f.realize({static_cast<int>(xs.size())});
+  return {out.begin(), out.end()};
+}
+
+class Lowering : public testing::TestWithParam<nnfuse::test::CatalogEntry> {};
+
+TEST_P(Lowering, KernelAndItsDerivativeEqualTheReferenceEval) {
+  const auto& act = GetParam();
+  const auto xs = nnfuse::test::sample_inputs(2001, 4);
+  std::vector<float> ys;
+  std::vector<float> slopes;
+  boost::hana::for_each(nnfuse::elementwise_catalog, [&](auto layer) {
+    using Layer = typename decltype(layer)::type;
+    if (Layer::kind == act.name) {
+      ys = run_elementwise(Layer::expression, xs);
+      slopes = run_elementwise(nnfuse::derivative(Layer::expression), xs);
+    }
+  });
+  ASSERT_EQ(ys.size(), xs.size());
+  ASSERT_EQ(slopes.size(), xs.size());
+  double worst = 0;
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    EXPECT_TRUE(same_float(ys[k], act.value(xs[k])))
+        << act.name << "(" << xs[k] << "): kernel " << ys[k] << ", eval " << act.value(xs[k]);
+    if (!std::isnan(xs[k])) {
+      EXPECT_TRUE(same_float(slopes[k], act.slope(xs[k])))
+          << act.name << "'(" << xs[k] << "): kernel " << slopes[k] << ", eval "
+          << act.slope(xs[k]);
+    }
+    worst = std::max(
+        worst, nnfuse::reference::ulp_error(ys[k], nnfuse::reference::activation(act.name, xs[k])));
+  }
+  std::printf("| %-11s | kernel max ULP %.3g |\n", act.name.c_str(), worst);
+  EXPECT_LE(worst, 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Catalog, Lowering, testing::ValuesIn(nnfuse::test::catalog_functions()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(Lowering, PerChannelParameter) {
+  const std::vector<float> alpha = {0.1F, 0.2F, 0.3F};
+  Halide::Buffer<float> alphas(const_cast<float*>(alpha.data()), 3);
+  Halide::Var n("n");
+  Halide::Var b("b");
+  Halide::Func f("prelu");
+  const LowerContext ctx{Halide::cast<double>(n) - Halide::Expr(1.5) * Halide::cast<double>(b),
+                         [&](std::string_view name) {
+                           EXPECT_EQ(name, "alpha");
+                           return Halide::cast<double>(alphas(n));
+                         },
+                         {}};
+  f(n, b) = Halide::cast<float>(nnfuse::generators::lower(nnfuse::prelu, ctx));
+  Halide::Buffer<float> out = f.realize({3, 2});
+  for (int b_ = 0; b_ < 2; ++b_) {
+    for (int n_ = 0; n_ < 3; ++n_) {
+      const float v = static_cast<float>(n_ - 1.5 * b_);
+      EXPECT_EQ(out(n_, b_), nnfuse::eval(nnfuse::prelu, v, nnfuse::bind<"alpha">(alpha[n_])));
+    }
+  }
+}
+
+template <class E>
+void check_row_wise(E e, const std::vector<std::vector<float>>& rows) {
+  for (const auto& row : rows) {
+    const int width = static_cast<int>(row.size());
+    Halide::Buffer<float> in(const_cast<float*>(row.data()), width, 1);
+    Halide::Var n("n");
+    Halide::Var b("b");
+    Halide::RDom r(0, width);
+    auto context_at = [&](const Halide::Expr& at, std::vector<Halide::Expr> row_values) {
+      return LowerContext{Halide::cast<double>(in(at, b)), nullptr, std::move(row_values)};
+    };
+    const auto reductions = nnfuse::generators::row_reduction_funcs(e, b, r, context_at);
+    std::vector<Halide::Expr> values;
+    for (const auto& f : reductions) values.push_back(f(b));
+    Halide::Func out_f("row_wise");
+    out_f(n, b) = Halide::cast<float>(nnfuse::generators::lower(e, context_at(n, values)));
+    Halide::Buffer<float> out = out_f.realize({width, 1});
+    std::vector<float> expected(row.size());
+    nnfuse::eval_row(e, row, expected);
+    for (int k = 0; k < width; ++k) {
+      EXPECT_TRUE(same_float(out(k, 0), expected[k]))
+          << "element " << k << ": kernel " << out(k, 0) << ", eval_row " << expected[k];
+    }
+  }
+}
+
+TEST(Lowering, RowWiseSoftmaxAndLogSoftmax) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<std::vector<float>> rows = {{1.0F},
+                                                {1.0F, 2.0F, 3.0F},
+                                                {1e4F, -1e4F, 9999.0F, 3.0F},
+                                                {0.5F, nan, 2.0F},
+                                                {-INFINITY, 0.0F, 2.0F, 2.0F},
+                                                {-3.0F, -2.5F, 7.25F, 0.0F, 1e-30F, -20.0F, 19.0F}};
+  check_row_wise(nnfuse::softmax, rows);
+  check_row_wise(nnfuse::log_softmax, rows);
+  check_row_wise(nnfuse::derivative(nnfuse::softmax), rows);
+}
+
+}  // namespace
