@@ -9,4 +9,5 @@
 #include "nnfuse/dsl/eval.hpp"
 #include "nnfuse/dsl/expr.hpp"
 #include "nnfuse/dsl/float.hpp"
+#include "nnfuse/dsl/graph.hpp"
 #include "nnfuse/dsl/to_string.hpp"
