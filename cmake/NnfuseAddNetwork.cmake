@@ -1,0 +1,114 @@
+# nnfuse_add_network(<name> SPEC <header> NETWORK <C++ type>
+#                    [TARGETS host | x86-64-multi | <halide target>...] [SCHEDULES naive manual])
+#
+# Generates kernels for the network type declared in the spec header at build time and makes a
+# static library <name> (alias nnfuse::<name>) with the generated header <name>.hpp, whose
+# structs nnfuse::generated::<name>::<schedule> plug into nnfuse::Model. TARGETS are Halide
+# target strings for one architecture; `x86-64-multi` is the multi-target build
+# avx512 / avx2-fma / baseline with run-time dispatch and per-variant entry points; `host`
+# (the default) is the build machine's target. All libraries share one Halide runtime.
+include_guard(GLOBAL)
+
+
+# The shared Halide runtime for a target architecture (built once per build tree).
+function(_nnfuse_halide_runtime target_string out_var)
+  string(MAKE_C_IDENTIFIER "${target_string}" id)
+  set(lib "nnfuse_halide_runtime_${id}")
+  if(NOT TARGET ${lib})
+    set(archive "${CMAKE_BINARY_DIR}/nnfuse_runtime/${lib}.a")
+    add_custom_command(
+      OUTPUT "${archive}"
+      COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_BINARY_DIR}/nnfuse_runtime"
+      COMMAND nnfuse::runtime_generator "${target_string}" "${archive}"
+      DEPENDS nnfuse::runtime_generator
+      COMMENT "nnfuse: Halide runtime for ${target_string}"
+      VERBATIM)
+    add_custom_target(${lib}_build DEPENDS "${archive}")
+    add_library(${lib} STATIC IMPORTED GLOBAL)
+    set_target_properties(${lib} PROPERTIES IMPORTED_LOCATION "${archive}")
+    add_dependencies(${lib} ${lib}_build)
+    target_link_libraries(${lib} INTERFACE Threads::Threads ${CMAKE_DL_LIBS})
+  endif()
+  set(${out_var} ${lib} PARENT_SCOPE)
+endfunction()
+
+function(nnfuse_add_network name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;NETWORK" "TARGETS;SCHEDULES")
+  if(NOT arg_SPEC OR NOT arg_NETWORK)
+    message(FATAL_ERROR "nnfuse_add_network(${name}): SPEC and NETWORK are required")
+  endif()
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "nnfuse_add_network(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT arg_TARGETS)
+    set(arg_TARGETS host)
+  endif()
+  if(NOT arg_SCHEDULES)
+    set(arg_SCHEDULES naive manual)
+  endif()
+  get_filename_component(spec "${arg_SPEC}" ABSOLUTE)
+
+  # Targets and the variant names of the kernel grammar.
+  set(targets "")
+  set(variants "")
+  foreach(t IN LISTS arg_TARGETS)
+    if(t STREQUAL "host")
+      list(APPEND targets host)
+      list(APPEND variants host)
+    elseif(t STREQUAL "x86-64-multi")
+      list(APPEND targets x86-64-linux-avx512 x86-64-linux-avx2-fma x86-64-linux)
+      list(APPEND variants avx512 avx2 baseline)
+    else()
+      list(APPEND targets "${t}")
+      string(MAKE_C_IDENTIFIER "${t}" v)
+      list(APPEND variants "${v}")
+    endif()
+  endforeach()
+  list(GET targets -1 baseline)
+  if(baseline STREQUAL "host")
+    set(runtime_target host)
+  else()
+    # The runtime is built for the architecture's plainest target.
+    string(REGEX MATCH "^[a-z0-9_]+-[0-9]+-[a-z]+" runtime_target "${baseline}")
+  endif()
+
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/nnfuse/${name}")
+  set(NNFUSE_NAME "${name}")
+  set(NNFUSE_SPEC "${spec}")
+  set(NNFUSE_NETWORK "${arg_NETWORK}")
+  configure_file("${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../generators/nnfuse_generator.cpp.in" "${out}/${name}_generator.cpp" @ONLY)
+  add_executable(${name}_generator "${out}/${name}_generator.cpp")
+  target_link_libraries(${name}_generator PRIVATE nnfuse::generators nnfuse::warnings)
+  target_compile_definitions(${name}_generator PRIVATE
+                             NNFUSE_VERSION_STRING="${nnfuse_VERSION}")
+
+  list(JOIN targets "," targets_arg)
+  list(JOIN variants "," variants_arg)
+  list(JOIN arg_SCHEDULES "," schedules_arg)
+  add_custom_command(
+    OUTPUT "${out}/${name}.hpp" "${out}/${name}_kernels.cpp" "${out}/${name}_kernels.a"
+    COMMAND ${name}_generator --output-dir "${out}" --schedules "${schedules_arg}"
+            --targets "${targets_arg}" --variants "${variants_arg}"
+    DEPENDS ${name}_generator
+    COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg})"
+    VERBATIM)
+  add_custom_target(${name}_generate DEPENDS "${out}/${name}_kernels.a")
+
+  add_library(${name}_kernels STATIC IMPORTED GLOBAL)
+  set_target_properties(${name}_kernels PROPERTIES IMPORTED_LOCATION "${out}/${name}_kernels.a")
+  add_dependencies(${name}_kernels ${name}_generate)
+
+  # Only a host-architecture build links into host programs; others (arm-64-linux) leave the
+  # generated sources and archives in ${out} for a cross toolchain (see tests/cross).
+  if(baseline STREQUAL "host" OR baseline MATCHES "^x86-64")
+    _nnfuse_halide_runtime("${runtime_target}" runtime_lib)
+    add_library(${name} STATIC "${out}/${name}_kernels.cpp")
+    add_library(nnfuse::${name} ALIAS ${name})
+    target_include_directories(${name} PUBLIC "${out}")
+    target_link_libraries(${name} PUBLIC nnfuse::runtime ${name}_kernels ${runtime_lib})
+  else()
+    _nnfuse_halide_runtime("${runtime_target}" runtime_lib)
+    add_custom_target(${name} ALL DEPENDS "${out}/${name}_kernels.a" ${runtime_lib}_build)
+  endif()
+  set_property(TARGET ${name}_generate PROPERTY NNFUSE_OUTPUT_DIR "${out}")
+endfunction()

@@ -1,0 +1,145 @@
+// nnfuse::Model<Compiled>: a network's generated kernels with their immutable packed weights.
+// `Compiled` is a schedule struct of a generated header (nnfuse::generated::<net>::manual);
+// it names the network type, the packing function and the kernels. A Model loads a PyTorch
+// state_dict saved as safetensors (tensor names as nn.Module gives them), packs the weights
+// once into the layout the schedule reads, and is then read-only: threads may share it, each
+// with its own Session. `forward(session, input, output)` runs any batch size >= 1 (input
+// [batch, in_width], output [batch, out_width], row-major float32) and checks every argument.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <HalideRuntime.h>
+
+#include <nnfuse/dsl/graph.hpp>
+#include <nnfuse/runtime/kernel.hpp>
+#include <nnfuse/runtime/session.hpp>
+#include <nnfuse/weights/safetensors.hpp>
+
+namespace nnfuse {
+
+namespace detail {
+// A 2-D halide_buffer_t over rows of `width` floats (dimension 0 is the feature).
+struct RowsBuffer {
+  halide_dimension_t dims[2];  // NOLINT(*-avoid-c-arrays): Halide's ABI
+  halide_buffer_t buffer{};
+
+  RowsBuffer(const float* data, std::size_t width, std::size_t rows);
+};
+
+struct VectorBuffer {
+  halide_dimension_t dim;
+  halide_buffer_t buffer{};
+  VectorBuffer(const float* data, std::size_t size);
+};
+
+[[noreturn]] void throw_kernel_error(std::string_view kernel, int code);
+
+struct AlignedFloats {
+  struct Free {
+    void operator()(float* p) const noexcept;
+  };
+  std::unique_ptr<float, Free> data;
+  std::size_t size = 0;
+  explicit AlignedFloats(std::size_t count);
+};
+}  // namespace detail
+
+template <class Compiled>
+class Model {
+ public:
+  using network = typename Compiled::network;
+  static constexpr std::size_t in_width = graph<network>::in_width;
+  static constexpr std::size_t out_width = graph<network>::out_width;
+
+  // The tensors this model reads, as the loader expects them.
+  static std::vector<TensorSpec> expected_tensors() {
+    std::vector<TensorSpec> specs;
+    for (const ParameterInfo& p : graph<network>::parameters) {
+      TensorSpec spec{std::string(p.name), {static_cast<std::int64_t>(p.shape[0])}};
+      if (p.rank == 2) spec.shape.push_back(static_cast<std::int64_t>(p.shape[1]));
+      specs.push_back(std::move(spec));
+    }
+    return specs;
+  }
+
+  // Loads `path` (safetensors, PyTorch state_dict names); throws nnfuse::WeightsError naming
+  // the file and tensor on any problem.
+  explicit Model(const std::filesystem::path& path, const LoadOptions& options = {})
+      : Model(load(SafetensorsFile::open(path), options)) {}
+
+  // From a parameter block laid out as graph<network>::parameters says.
+  static Model from_parameters(std::span<const float> parameters) {
+    if (parameters.size() * sizeof(float) != graph<network>::parameter_bytes) {
+      throw std::invalid_argument("nnfuse::Model<" + std::string(Compiled::name) +
+                                  ">: the parameter block has " +
+                                  std::to_string(parameters.size()) + " floats, expected " +
+                                  std::to_string(graph<network>::parameter_bytes / sizeof(float)));
+    }
+    return Model(parameters);
+  }
+
+  [[nodiscard]] std::span<const float> packed() const noexcept {
+    return {packed_.data.get(), packed_.size};
+  }
+
+  // output[b] = network(input[b]) for every row b; batch = input.size() / in_width.
+  void forward(Session& session, std::span<const float> input, std::span<float> output) const {
+    const std::size_t batch = check(input, output);
+    detail::RowsBuffer in(input.data(), in_width, batch);
+    detail::RowsBuffer out(output.data(), out_width, batch);
+    detail::VectorBuffer weights(packed_.data.get(), packed_.size);
+    session.begin_call();
+    const int code = Compiled::forward(&session, &in.buffer, nullptr, &weights.buffer, &out.buffer);
+    if (code != 0) detail::throw_kernel_error(Compiled::name, code);
+  }
+
+ private:
+  explicit Model(std::span<const float> parameters) : packed_(Compiled::packed_floats) {
+    Compiled::pack(parameters.data(), packed_.data.get());
+  }
+
+  static std::vector<float> load(const SafetensorsFile& file, const LoadOptions& options) {
+    const auto specs = expected_tensors();
+    std::vector<std::size_t> offsets;
+    for (const ParameterInfo& p : graph<network>::parameters) {
+      offsets.push_back(p.offset_bytes / sizeof(float));
+    }
+    std::vector<float> block(graph<network>::parameter_bytes / sizeof(float), 0.0F);
+    load_float32(file, specs, block, offsets, options);
+    return block;
+  }
+
+  Model(std::vector<float> block) : Model(std::span<const float>(block)) {}
+
+  static std::size_t check(std::span<const float> input, std::span<float> output) {
+    const std::string who = "nnfuse::Model<" + std::string(Compiled::name) + ">::forward: ";
+    if (input.data() == nullptr || output.data() == nullptr) {
+      throw std::invalid_argument(who + "null input or output");
+    }
+    if (input.empty() || input.size() % in_width != 0) {
+      throw std::invalid_argument(who + "the input has " + std::to_string(input.size()) +
+                                  " floats, not a positive multiple of the input width " +
+                                  std::to_string(in_width));
+    }
+    const std::size_t batch = input.size() / in_width;
+    if (output.size() != batch * out_width) {
+      throw std::invalid_argument(who + "the output has " + std::to_string(output.size()) +
+                                  " floats, expected batch " + std::to_string(batch) + " x " +
+                                  std::to_string(out_width) + " = " +
+                                  std::to_string(batch * out_width));
+    }
+    return batch;
+  }
+
+  detail::AlignedFloats packed_;
+};
+
+}  // namespace nnfuse

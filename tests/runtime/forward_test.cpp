@@ -1,0 +1,66 @@
+// Generated kernels (every schedule built) against the scalar reference forward of the DSL,
+// whole network, for batch sizes 1, 2, 5 and 64: |kernel - reference| <= 1e-5 * max(1, |ref|).
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "test_mlp.hpp"
+#include "test_odd.hpp"
+#include "test_residual.hpp"
+
+namespace {
+
+template <class Net>
+std::vector<float> random_parameters(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-0.2F, 0.2F);
+  std::vector<float> block(nnfuse::graph<Net>::parameter_bytes / sizeof(float));
+  for (float& v : block) v = dist(rng);
+  return block;
+}
+
+template <class Compiled>
+void check_forward() {
+  using Net = typename Compiled::network;
+  const auto params = random_parameters<Net>(1);
+  const auto model = nnfuse::Model<Compiled>::from_parameters(params);
+  nnfuse::Session session;
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> dist(-3.0F, 3.0F);
+  for (std::size_t batch : {1U, 2U, 5U, 64U}) {
+    std::vector<float> input(batch * nnfuse::graph<Net>::in_width);
+    for (float& v : input) v = dist(rng);
+    std::vector<float> output(batch * nnfuse::graph<Net>::out_width);
+    model.forward(session, input, output);
+    const auto expected =
+        nnfuse::reference_forward<Net>(params, std::span<const float>(input), batch);
+    ASSERT_EQ(expected.size(), output.size());
+    for (std::size_t i = 0; i < output.size(); ++i) {
+      ASSERT_NEAR(output[i], expected[i], 1e-5 * std::max(1.0, std::fabs(expected[i])))
+          << Compiled::schedule << " batch " << batch << " element " << i;
+    }
+  }
+}
+
+TEST(Forward, MlpNaive) {
+  check_forward<nnfuse::generated::test_mlp::naive>();
+}
+TEST(Forward, MlpManual) {
+  check_forward<nnfuse::generated::test_mlp::manual>();
+}
+TEST(Forward, ResidualNaive) {
+  check_forward<nnfuse::generated::test_residual::naive>();
+}
+TEST(Forward, ResidualManual) {
+  check_forward<nnfuse::generated::test_residual::manual>();
+}
+TEST(Forward, OddNaive) {
+  check_forward<nnfuse::generated::test_odd::naive>();
+}
+TEST(Forward, OddManual) {
+  check_forward<nnfuse::generated::test_odd::manual>();
+}
+
+}  // namespace

@@ -1,0 +1,20 @@
+// Network specs of the runtime tests, one header as a user would write it: the seed MLP, a
+// residual network with PReLU, ELU and Softmax, and an odd-sized one.
+#pragma once
+
+#include <nnfuse/dsl.hpp>
+
+namespace nnfuse_test {
+
+using namespace nnfuse;  // NOLINT(google-build-using-namespace): specs read like torch code
+
+using Mlp = Sequential<Input<784>, Dense<128, Name<"fc1">>, ReLU, Dense<10, Name<"fc2">>>;
+
+using ResidualNet = Sequential<Input<17>, Dense<33, Name<"fc1">>, PReLU<Name<"act1">>,
+                               Residual<Sequential<Name<"block">, Dense<33, Name<"fc">>, ELU<>>>,
+                               Dense<7, Name<"head">>, Softmax>;
+
+using OddNet = Sequential<Input<300>, Dense<257, Name<"fc1">>, ELU<>, Dense<33, Name<"fc2">>,
+                          LeakyReLU<0.1F>, Dense<7, Name<"fc3">>, Softmax>;
+
+}  // namespace nnfuse_test
