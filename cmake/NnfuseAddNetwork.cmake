@@ -2,7 +2,8 @@
 #                    [TARGETS host | x86-64-multi | <halide target>...] [SCHEDULES naive manual])
 #
 # Generates kernels for the network type declared in the spec header at build time and makes a
-# static library <name> (alias nnfuse::<name>) with the generated header <name>.hpp, whose
+# static library <name> (alias nnfuse::<name>) with the generated header
+# <nnfuse/generated/<name>.hpp>, whose
 # structs nnfuse::generated::<name>::<schedule> plug into nnfuse::Model. TARGETS are Halide
 # target strings for one architecture; `x86-64-multi` is the multi-target build
 # avx512 / avx2-fma / baseline with run-time dispatch and per-variant entry points; `host`
@@ -86,7 +87,7 @@ function(nnfuse_add_network name)
   list(JOIN variants "," variants_arg)
   list(JOIN arg_SCHEDULES "," schedules_arg)
   add_custom_command(
-    OUTPUT "${out}/${name}.hpp" "${out}/${name}_kernels.cpp" "${out}/${name}_kernels.a"
+    OUTPUT "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp" "${out}/${name}_kernels.a"
     COMMAND ${name}_generator --output-dir "${out}" --schedules "${schedules_arg}"
             --targets "${targets_arg}" --variants "${variants_arg}"
     DEPENDS ${name}_generator

@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "test_mlp.hpp"
-#include "test_odd.hpp"
-#include "test_residual.hpp"
+#include <nnfuse/generated/test_mlp.hpp>
+#include <nnfuse/generated/test_odd.hpp>
+#include <nnfuse/generated/test_residual.hpp>
 
 namespace {
 

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -297,8 +298,8 @@ inline void constrain(Halide::OutputImageParam p, int width) {
 
 }  // namespace detail
 
-// Writes <output_dir>/<name>.hpp, <name>_kernels.cpp and one object per kernel and target;
-// prints the object files, one per line, for the build system.
+// Writes <output_dir>/nnfuse/generated/<name>.hpp, <name>_kernels.cpp and one object per kernel and
+// target; prints the object files, one per line, for the build system.
 template <class Net>
 std::vector<std::string> generate(const GeneratorOptions& options) {
   using G = graph<Net>;
@@ -463,7 +464,8 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
     targets_line += " " + options.variant_names[t] + "=" + options.targets[t];
   }
 
-  std::ofstream header(options.output_dir + "/" + options.name + ".hpp");
+  std::filesystem::create_directories(options.output_dir + "/nnfuse/generated");
+  std::ofstream header(options.output_dir + "/nnfuse/generated/" + options.name + ".hpp");
   header << provenance << targets_line << "\n#pragma once\n\n#include <HalideRuntime.h>\n\n"
          << "#include <array>\n#include <cstddef>\n#include <span>\n#include <string_view>\n\n"
          << "#include <nnfuse/runtime/kernel.hpp>\n#include <nnfuse/runtime/model.hpp>\n#include \""
@@ -481,7 +483,8 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
          << structs.str() << "}  // namespace nnfuse::generated::" << options.name << "\n";
 
   std::ofstream cpp(options.output_dir + "/" + options.name + "_kernels.cpp");
-  cpp << provenance << targets_line << "\n#include \"" << options.name << ".hpp\"\n\n"
+  cpp << provenance << targets_line << "\n#include <nnfuse/generated/" << options.name
+      << ".hpp>\n\n"
       << "#include <algorithm>\n#include <cstddef>\n"
       << select.str() << source.str();
 
