@@ -127,7 +127,8 @@ def rename_tensors(names, renames=None, strip_module=True):
     clashes = {new: olds for new, olds in by_new.items() if len(olds) > 1}
     if clashes:
         raise ExportError("several tensors would be named alike: " + "; ".join(
-            f"{new!r} from {', '.join(map(repr, sorted(olds)))}" for new, olds in sorted(clashes.items())))
+            f"{new!r} from {', '.join(map(repr, sorted(olds)))}"
+            for new, olds in sorted(clashes.items())))
     if METADATA_KEY in result.values():
         raise ExportError(f"a tensor cannot be named {METADATA_KEY!r}")
     return result

@@ -38,7 +38,8 @@ class Names(unittest.TestCase):
                          {"module.fc1.weight": "fc1.weight", "fc2.bias": "fc2.bias"})
 
     def test_keeps_prefix_on_request(self):
-        self.assertEqual(ex.rename_tensors(["module.w"], strip_module=False), {"module.w": "module.w"})
+        self.assertEqual(ex.rename_tensors(["module.w"], strip_module=False),
+                         {"module.w": "module.w"})
 
     def test_rename_exact_and_dotted_prefix(self):
         mapping = ex.rename_tensors(["module.0.weight", "0.bias", "10.weight", "0"],
@@ -52,7 +53,8 @@ class Names(unittest.TestCase):
             ex.rename_tensors(["fc1.weight"], {"fc9": "x"})
 
     def test_collision_is_an_error(self):
-        with self.assertRaisesRegex(ex.ExportError, "'fc1.weight' from 'fc1.weight', 'module.fc1.weight'"):
+        with self.assertRaisesRegex(ex.ExportError,
+                                    "'fc1.weight' from 'fc1.weight', 'module.fc1.weight'"):
             ex.rename_tensors(["module.fc1.weight", "fc1.weight"])
 
     def test_rename_syntax(self):
@@ -98,10 +100,11 @@ class Layout(unittest.TestCase):
         self.assertEqual(header["d.double"]["dtype"], "F32")
         self.assertEqual(header["c.steps"]["dtype"], "I64")
         begin, end = header["d.double"]["data_offsets"]
-        self.assertEqual(struct.unpack("<f", block[begin:end]), struct.unpack("<f", struct.pack("<f", 0.1)))
+        self.assertEqual(block[begin:end], struct.pack("<f", 0.1))
 
     def test_bfloat16_and_bool(self):
-        state = {"b": torch.tensor([1.0, -2.5], dtype=torch.bfloat16), "m": torch.tensor([True, False])}
+        state = {"b": torch.tensor([1.0, -2.5], dtype=torch.bfloat16),
+                 "m": torch.tensor([True, False])}
         header, block, _ = parse(ex.state_dict_to_bytes(state, keep_dtype=True))
         begin, end = header["b"]["data_offsets"]
         self.assertEqual(block[begin:end], bytes([0x80, 0x3F, 0x20, 0xC0]))
@@ -110,7 +113,8 @@ class Layout(unittest.TestCase):
 
     def test_non_contiguous_shared_and_empty_tensors(self):
         base = torch.arange(6, dtype=torch.float32).reshape(2, 3)
-        state = {"t": base.t(), "tied": base, "empty": torch.zeros(0, 4), "scalar": torch.tensor(2.0)}
+        state = {"t": base.t(), "tied": base, "empty": torch.zeros(0, 4),
+                 "scalar": torch.tensor(2.0)}
         header, block, _ = parse(ex.state_dict_to_bytes(state))
         begin, end = header["t"]["data_offsets"]
         self.assertEqual(header["t"]["shape"], [3, 2])

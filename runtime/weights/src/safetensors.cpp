@@ -391,7 +391,7 @@ class HeaderGuard {
   };
 
   // The tensor whose entry is being parsed ("" inside __metadata__ or at the top).
-  std::string entry_tensor() const {
+  [[nodiscard]] std::string entry_tensor() const {
     return frames_.size() >= 2 && entry_ != metadata_key ? entry_ : "";
   }
 
@@ -450,7 +450,7 @@ std::optional<std::uint64_t> as_unsigned(const json& value) {
 TensorInfo parse_entry(const std::string& file, const std::string& name, const json& entry,
                        std::size_t data_size) {
   if (!entry.is_object()) {
-    fail(Kind::damaged, file, name, "an object {\"dtype\", \"shape\", \"data_offsets\"}",
+    fail(Kind::damaged, file, name, R"(an object {"dtype", "shape", "data_offsets"})",
          describe(entry));
   }
   for (const auto& [key, value] : entry.items()) {
@@ -680,6 +680,8 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
 
   // One read of the whole file. std::FILE rather than iostreams: errno says why it failed.
   struct Closer {
+    // The unique_ptr below owns the FILE; this is its deleter.
+    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
     void operator()(std::FILE* f) const noexcept { static_cast<void>(std::fclose(f)); }
   };
   errno = 0;
@@ -734,7 +736,7 @@ const std::map<std::string, std::string, std::less<>>& SafetensorsFile::metadata
 
 const TensorInfo& SafetensorsFile::checked(const TensorInfo& tensor) const {
   // std::less gives a total order over pointers, even ones into different arrays.
-  const std::less<const TensorInfo*> less;
+  const std::less<> less;
   const TensorInfo* first = state_->parsed.tensors.data();
   const TensorInfo* last = first + state_->parsed.tensors.size();
   if (less(&tensor, first) || !less(&tensor, last)) {
