@@ -436,7 +436,18 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
       structs << (k ? ", " : "") << "\"" << node_kernels[k].function << "\"";
     }
     structs
+        << "};\n  // The whole network per target variant (index into variant_names); a variant "
+           "before\n  // selected_variant_index() needs CPU features this machine lacks.\n"
+        << "  static constexpr std::array<nnfuse::ForwardFn, " << options.variant_names.size()
+        << "> forward_variants{";
+    for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+      structs << (v ? ", " : "") << "&" << prefix << "forward__" << sname << "__"
+              << options.variant_names[v];
+    }
+    structs
         << "};\n  static constexpr std::span<const std::string_view> variants = variant_names;\n"
+        << "  static std::size_t selected_variant_index() noexcept { return "
+        << "nnfuse::generated::" << options.name << "::selected_variant_index(); }\n"
         << "  static std::string_view selected_variant() noexcept { return "
            "variant_names[selected_variant_index()]; }\n"
         << "};\n\n";

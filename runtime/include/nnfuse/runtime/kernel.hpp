@@ -12,4 +12,8 @@ namespace nnfuse {
 using KernelFn = int (*)(void* user_context, halide_buffer_t* input, halide_buffer_t* residual,
                          halide_buffer_t* packed, halide_buffer_t* output) noexcept;
 
+// One target variant of a whole-network kernel, as Halide compiled it (no residual input).
+using ForwardFn = int (*)(void* user_context, halide_buffer_t* input, halide_buffer_t* packed,
+                          halide_buffer_t* output);
+
 }  // namespace nnfuse

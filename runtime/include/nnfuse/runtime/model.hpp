@@ -90,20 +90,44 @@ class Model {
     return {packed_.data.get(), packed_.size};
   }
 
-  // output[b] = network(input[b]) for every row b; batch = input.size() / in_width.
+  // output[b] = network(input[b]) for every row b; batch = input.size() / in_width. Runs the
+  // target variant this CPU supports best (Compiled::selected_variant()).
   void forward(Session& session, std::span<const float> input, std::span<float> output) const {
-    const std::size_t batch = check(input, output);
-    detail::RowsBuffer in(input.data(), in_width, batch);
-    detail::RowsBuffer out(output.data(), out_width, batch);
-    detail::VectorBuffer weights(packed_.data.get(), packed_.size);
-    session.begin_call();
-    const int code = Compiled::forward(&session, &in.buffer, nullptr, &weights.buffer, &out.buffer);
-    if (code != 0) detail::throw_kernel_error(Compiled::name, code);
+    run(session, input, output, &Compiled::forward);
+  }
+
+  // The same through one target variant of a multi-target build (tests and benchmarks of
+  // every variant); a variant this CPU cannot run is refused.
+  void forward_variant(std::size_t variant, Session& session, std::span<const float> input,
+                       std::span<float> output) const {
+    if (variant >= Compiled::forward_variants.size() ||
+        variant < Compiled::selected_variant_index()) {
+      throw std::invalid_argument("nnfuse::Model<" + std::string(Compiled::name) +
+                                  ">::forward_variant: variant " + std::to_string(variant) +
+                                  " does not exist or needs CPU features this machine lacks");
+    }
+    const ForwardFn kernel = Compiled::forward_variants[variant];
+    run(session, input, output,
+        [kernel](void* uc, halide_buffer_t* in, halide_buffer_t* /*residual*/,
+                 halide_buffer_t* packed,
+                 halide_buffer_t* out) { return kernel(uc, in, packed, out); });
   }
 
  private:
   explicit Model(std::span<const float> parameters) : packed_(Compiled::packed_floats) {
     Compiled::pack(parameters.data(), packed_.data.get());
+  }
+
+  template <class Kernel>
+  void run(Session& session, std::span<const float> input, std::span<float> output,
+           Kernel kernel) const {
+    const std::size_t batch = check(input, output);
+    detail::RowsBuffer in(input.data(), in_width, batch);
+    detail::RowsBuffer out(output.data(), out_width, batch);
+    detail::VectorBuffer weights(packed_.data.get(), packed_.size);
+    session.begin_call();
+    const int code = kernel(&session, &in.buffer, nullptr, &weights.buffer, &out.buffer);
+    if (code != 0) detail::throw_kernel_error(Compiled::name, code);
   }
 
   static std::vector<float> load(const SafetensorsFile& file, const LoadOptions& options) {

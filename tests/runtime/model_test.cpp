@@ -1,0 +1,143 @@
+// nnfuse::Model and Session as a user meets them: PyTorch's weights and outputs (the seed
+// network and an odd-sized one, made by PyTorch; |y - torch| <= 1e-5 * max(1, |torch|)),
+// every per-target variant of a multi-target build, and every error path of the API.
+#include <cmath>
+#include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <nnfuse/generated/test_mlp.hpp>
+#include <nnfuse/generated/test_odd.hpp>
+
+namespace {
+
+const std::filesystem::path data_dir = NNFUSE_RUNTIME_TEST_DATA;
+const std::filesystem::path mnist_dir = NNFUSE_MNIST_DIR;
+
+void expect_close(std::span<const float> y, std::span<const float> expected,
+                  const std::string& what) {
+  ASSERT_EQ(y.size(), expected.size()) << what;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    EXPECT_LE(std::fabs(y[i] - expected[i]), 1e-5 * std::max(1.0F, std::fabs(expected[i])))
+        << what << " element " << i;
+  }
+}
+
+template <class Compiled>
+void check_against_torch(const std::filesystem::path& weights, const std::filesystem::path& batch) {
+  const nnfuse::Model<Compiled> model(weights);
+  const auto golden = nnfuse::SafetensorsFile::open(batch);
+  const auto input = golden.read_float32(golden.at("input"));
+  const auto expected = golden.read_float32(golden.at("output"));
+  std::vector<float> output(expected.size());
+  nnfuse::Session session;
+  model.forward(session, input, output);
+  expect_close(output, expected, std::string(Compiled::schedule));
+}
+
+TEST(TorchGolden, SeedNetwork) {
+  // tests/runtime's Mlp is the seed network's type; the weights are the example's.
+  check_against_torch<nnfuse::generated::test_mlp::naive>(mnist_dir / "mnist_mlp.safetensors",
+                                                          mnist_dir / "mnist_batch32.safetensors");
+  check_against_torch<nnfuse::generated::test_mlp::manual>(mnist_dir / "mnist_mlp.safetensors",
+                                                           mnist_dir / "mnist_batch32.safetensors");
+}
+
+TEST(TorchGolden, OddNetwork) {
+  check_against_torch<nnfuse::generated::test_odd::naive>(data_dir / "odd_net.safetensors",
+                                                          data_dir / "odd_batch.safetensors");
+  check_against_torch<nnfuse::generated::test_odd::manual>(data_dir / "odd_net.safetensors",
+                                                           data_dir / "odd_batch.safetensors");
+}
+
+using Mlp = nnfuse::generated::test_mlp::manual;
+
+nnfuse::Model<Mlp> small_model() {
+  std::vector<float> params(nnfuse::graph<Mlp::network>::parameter_bytes / sizeof(float), 0.01F);
+  return nnfuse::Model<Mlp>::from_parameters(params);
+}
+
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no exception";
+}
+
+TEST(ModelErrors, WrongInputWidthBatchZeroAndWrongOutput) {
+  const auto model = small_model();
+  nnfuse::Session session;
+  std::vector<float> output(10);
+  std::vector<float> input(783);
+  EXPECT_EQ(error_of([&] { model.forward(session, input, output); }),
+            "nnfuse::Model<test_mlp>::forward: the input has 783 floats, not a positive multiple "
+            "of the input width 784");
+  EXPECT_EQ(
+      error_of([&] { model.forward(session, std::span<const float>(input.data(), 0), output); }),
+      "nnfuse::Model<test_mlp>::forward: the input has 0 floats, not a positive multiple "
+      "of the input width 784");
+  input.resize(784 * 2);
+  EXPECT_EQ(error_of([&] { model.forward(session, input, output); }),
+            "nnfuse::Model<test_mlp>::forward: the output has 10 floats, expected batch 2 x 10 = "
+            "20");
+  EXPECT_EQ(error_of([&] { model.forward(session, std::span<const float>(), std::span<float>()); }),
+            "nnfuse::Model<test_mlp>::forward: null input or output");
+}
+
+TEST(ModelErrors, ParameterBlockOfTheWrongSize) {
+  std::vector<float> params(10);
+  EXPECT_EQ(error_of([&] { (void)nnfuse::Model<Mlp>::from_parameters(params); }),
+            "nnfuse::Model<test_mlp>: the parameter block has 10 floats, expected 101770");
+}
+
+TEST(ModelErrors, WeightsOfAnotherNetworkNameFileAndTensor) {
+  // The odd network's file has fc3 and the wrong shapes for the MLP.
+  const auto path = data_dir / "odd_net.safetensors";
+  try {
+    const nnfuse::Model<Mlp> model(path);
+    FAIL() << "expected nnfuse::WeightsError";
+  } catch (const nnfuse::WeightsError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("fc1.weight"), std::string::npos) << message;
+    EXPECT_EQ(e.tensor(), "fc1.weight");
+  }
+  EXPECT_THROW((nnfuse::Model<Mlp>(data_dir / "does_not_exist.safetensors")), nnfuse::WeightsError);
+}
+
+TEST(Session, ArenaServesHalideAfterTheFirstCallOfABatchSize) {
+  const auto model = small_model();
+  nnfuse::Session session;
+  std::vector<float> input(784 * 64, 0.5F);
+  std::vector<float> output(10 * 64);
+  model.forward(session, input, output);
+  model.forward(session, input, output);
+  EXPECT_EQ(session.heap_fallbacks(), 0U);
+  model.forward(session, std::span<const float>(input.data(), 784),
+                std::span<float>(output.data(), 10));
+  EXPECT_EQ(session.heap_fallbacks(), 0U) << "a smaller batch fits the arena";
+}
+
+TEST(Threads, CountIsSettableAndResultsDoNotDependOnIt) {
+  const auto model = small_model();
+  nnfuse::Session session;
+  std::vector<float> input(784 * 9);
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>(i % 17) * 0.1F;
+  std::vector<float> one(90);
+  std::vector<float> two(90);
+  nnfuse::set_num_threads(1);
+  model.forward(session, input, one);
+  nnfuse::set_num_threads(2);
+  model.forward(session, input, two);
+  EXPECT_EQ(one, two);
+  EXPECT_THROW(nnfuse::set_num_threads(0), std::invalid_argument);
+}
+
+}  // namespace

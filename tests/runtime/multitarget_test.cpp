@@ -1,0 +1,60 @@
+// A multi-target x86-64 build: the dispatcher picks the first variant this CPU supports, says
+// which, and every variant the CPU can run computes the reference forward on its own.
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <nnfuse/generated/test_multi.hpp>
+
+namespace {
+
+template <class Compiled>
+void check_every_variant() {
+  using Net = typename Compiled::network;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-1.0F, 1.0F);
+  std::vector<float> params(nnfuse::graph<Net>::parameter_bytes / sizeof(float));
+  for (float& v : params) v = dist(rng);
+  const auto model = nnfuse::Model<Compiled>::from_parameters(params);
+  constexpr std::size_t batch = 5;
+  std::vector<float> input(batch * nnfuse::graph<Net>::in_width);
+  for (float& v : input) v = dist(rng);
+  const auto expected =
+      nnfuse::reference_forward<Net>(params, std::span<const float>(input), batch);
+  nnfuse::Session session;
+  std::vector<float> output(batch * nnfuse::graph<Net>::out_width);
+
+  ASSERT_EQ(Compiled::variants.size(), 3U);
+  EXPECT_EQ(Compiled::variants[0], "avx512");
+  EXPECT_EQ(Compiled::variants[2], "baseline");
+  const std::size_t selected = Compiled::selected_variant_index();
+  const bool has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd");
+  const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  EXPECT_EQ(selected, has_avx512 ? 0U : has_avx2 ? 1U : 2U);
+  std::printf("this CPU runs variant %s\n", std::string(Compiled::selected_variant()).c_str());
+
+  for (std::size_t v = selected; v < Compiled::variants.size(); ++v) {
+    std::fill(output.begin(), output.end(), NAN);
+    model.forward_variant(v, session, input, output);
+    for (std::size_t i = 0; i < output.size(); ++i) {
+      ASSERT_NEAR(output[i], expected[i], 1e-5 * std::max(1.0, std::fabs(expected[i])))
+          << Compiled::variants[v] << " element " << i;
+    }
+  }
+  if (selected > 0) {
+    EXPECT_THROW(model.forward_variant(0, session, input, output), std::invalid_argument);
+  }
+  EXPECT_THROW(model.forward_variant(3, session, input, output), std::invalid_argument);
+}
+
+TEST(MultiTarget, Naive) {
+  check_every_variant<nnfuse::generated::test_multi::naive>();
+}
+TEST(MultiTarget, Manual) {
+  check_every_variant<nnfuse::generated::test_multi::manual>();
+}
+
+}  // namespace
