@@ -1,13 +1,12 @@
 // Lowering of nnfuse DSL expressions to Halide: one generic visitor over the DSL's four node
 // kinds, with one rule per primitive operation and none per activation. The expression is
 // evaluated in float64 and the caller rounds the result to float32 once, so a generated
-// kernel computes exactly what the DSL's reference `eval<float>` computes: the catalog's
-// accuracy (within 1 ULP of the correctly rounded value) carries over to the kernels. Halide
-// 14's own float math is not good enough for that (vectorized exp ~2.7 ULP and no denormal
-// results, erf ~6 ULP, no expm1/log1p); here the transcendental functions are libm's
-// float64 ones, called per lane. Semantics follow the DSL: min/max and row_max propagate
-// NaN, comparisons with NaN are false. Row reductions (Softmax) are supplied by the caller,
-// which computes them over the row first (see pipeline code).
+// kernel computes what the DSL's reference `eval<float>` computes: the catalog's accuracy
+// (within 1 ULP of the correctly rounded value) carries over to the kernels. The
+// transcendental functions are nnfuse's own vectorizable float64 ones (math.hpp), because
+// Halide 14's are not accurate enough and libm's would be called once per lane. Semantics follow
+// the DSL: min/max and row_max propagate NaN, comparisons with NaN are false. Row reductions
+// (Softmax) are supplied by the caller, which computes them over the row first (see pipeline code).
 #pragma once
 
 #include <cstddef>
@@ -26,6 +25,7 @@
 #include <boost/hana/length.hpp>
 
 #include <nnfuse/dsl/expr.hpp>
+#include <nnfuse/generators/math.hpp>
 
 namespace nnfuse::generators {
 
@@ -39,11 +39,6 @@ struct LowerContext {
 };
 
 namespace detail {
-
-inline Halide::Expr libm_call(const char* name, const Halide::Expr& a) {
-  return Halide::Internal::Call::make(Halide::Float(64), name, {a},
-                                      Halide::Internal::Call::PureExtern);
-}
 
 inline Halide::Expr nan_propagating(const Halide::Expr& a, const Halide::Expr& b,
                                     const Halide::Expr& chosen) {
@@ -71,13 +66,13 @@ inline Halide::Expr apply(op::Min, const Halide::Expr& a, const Halide::Expr& b)
 inline Halide::Expr apply(op::Max, const Halide::Expr& a, const Halide::Expr& b) { return nan_propagating(a, b, Halide::max(a, b)); }
 inline Halide::Expr apply(op::Abs, const Halide::Expr& a) { return Halide::abs(a); }
 inline Halide::Expr apply(op::Sqrt, const Halide::Expr& a) { return Halide::sqrt(a); }
-inline Halide::Expr apply(op::Exp, const Halide::Expr& a) { return libm_call("exp", a); }
-inline Halide::Expr apply(op::Expm1, const Halide::Expr& a) { return libm_call("expm1", a); }
-inline Halide::Expr apply(op::Log, const Halide::Expr& a) { return libm_call("log", a); }
-inline Halide::Expr apply(op::Log1p, const Halide::Expr& a) { return libm_call("log1p", a); }
-inline Halide::Expr apply(op::Tanh, const Halide::Expr& a) { return libm_call("tanh", a); }
-inline Halide::Expr apply(op::Erf, const Halide::Expr& a) { return libm_call("erf", a); }
-inline Halide::Expr apply(op::Erfc, const Halide::Expr& a) { return libm_call("erfc", a); }
+inline Halide::Expr apply(op::Exp, const Halide::Expr& a) { return math::exp(a); }
+inline Halide::Expr apply(op::Expm1, const Halide::Expr& a) { return math::expm1(a); }
+inline Halide::Expr apply(op::Log, const Halide::Expr& a) { return math::log(a); }
+inline Halide::Expr apply(op::Log1p, const Halide::Expr& a) { return math::log1p(a); }
+inline Halide::Expr apply(op::Tanh, const Halide::Expr& a) { return math::tanh(a); }
+inline Halide::Expr apply(op::Erf, const Halide::Expr& a) { return math::erf(a); }
+inline Halide::Expr apply(op::Erfc, const Halide::Expr& a) { return math::erfc(a); }
 // clang-format on
 
 template <class Reductions, class Node>
@@ -177,10 +172,10 @@ std::vector<Halide::Func> row_reduction_funcs(
     Halide::Func f("row_" + std::to_string(funcs.size()));
     if constexpr (std::is_same_v<decltype(reduce), op::RowMax>) {
       f(b) = Halide::Expr(-std::numeric_limits<double>::infinity());
-      f(b) = detail::nan_propagating(f(b), value, Halide::max(f(b), value));
+      f(b) = Halide::strict_float(detail::nan_propagating(f(b), value, Halide::max(f(b), value)));
     } else {
       f(b) = Halide::Expr(0.0);
-      f(b) += value;
+      f(b) = Halide::strict_float(f(b) + value);
     }
     funcs.push_back(f);
   });

@@ -131,10 +131,17 @@ std::string node_name() {
     const LayerInfo& l = G::layers[i];
     std::string part =
         l.kind == nnfuse::detail::graph::OpKind::dense ? std::string(l.name) : std::string(l.type);
-    for (char& c : part) {
-      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    // Letters and digits only, one '_' between words: "+ residual" -> "residual".
+    std::string word;
+    for (char c : part) {
+      if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+        word += c;
+      } else if (!word.empty() && word.back() != '_') {
+        word += '_';
+      }
     }
-    if (part.empty() || part == "_residual") part = "residual";
+    while (!word.empty() && word.back() == '_') word.pop_back();
+    part = word;
     name += (name.empty() ? "" : "_") + part;
   }
   return name;
