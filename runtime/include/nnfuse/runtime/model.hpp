@@ -143,22 +143,22 @@ class Model {
 
   Model(std::vector<float> block) : Model(std::span<const float>(block)) {}
 
+  // Builds its messages only on failure: a valid call must not allocate.
   static std::size_t check(std::span<const float> input, std::span<float> output) {
-    const std::string who = "nnfuse::Model<" + std::string(Compiled::name) + ">::forward: ";
-    if (input.data() == nullptr || output.data() == nullptr) {
-      throw std::invalid_argument(who + "null input or output");
-    }
+    auto fail = [](const std::string& what) {
+      throw std::invalid_argument("nnfuse::Model<" + std::string(Compiled::name) +
+                                  ">::forward: " + what);
+    };
+    if (input.data() == nullptr || output.data() == nullptr) fail("null input or output");
     if (input.empty() || input.size() % in_width != 0) {
-      throw std::invalid_argument(who + "the input has " + std::to_string(input.size()) +
-                                  " floats, not a positive multiple of the input width " +
-                                  std::to_string(in_width));
+      fail("the input has " + std::to_string(input.size()) +
+           " floats, not a positive multiple of the input width " + std::to_string(in_width));
     }
     const std::size_t batch = input.size() / in_width;
     if (output.size() != batch * out_width) {
-      throw std::invalid_argument(who + "the output has " + std::to_string(output.size()) +
-                                  " floats, expected batch " + std::to_string(batch) + " x " +
-                                  std::to_string(out_width) + " = " +
-                                  std::to_string(batch * out_width));
+      fail("the output has " + std::to_string(output.size()) + " floats, expected batch " +
+           std::to_string(batch) + " x " + std::to_string(out_width) + " = " +
+           std::to_string(batch * out_width));
     }
     return batch;
   }

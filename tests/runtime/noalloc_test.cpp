@@ -1,0 +1,110 @@
+// A warmed forward call performs no heap allocation: malloc and friends are interposed in this
+// test binary (operator new goes through malloc), Halide's halide_malloc is served by the
+// Session's arena (its heap fallbacks are counted too), for every schedule built. Skipped under
+// a sanitizer, whose own allocator interposes malloc.
+#include <atomic>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <nnfuse/generated/test_mlp.hpp>
+#include <nnfuse/generated/test_odd.hpp>
+#include <nnfuse/generated/test_residual.hpp>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NNFUSE_COUNT_ALLOCATIONS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define NNFUSE_COUNT_ALLOCATIONS 0
+#endif
+#endif
+#ifndef NNFUSE_COUNT_ALLOCATIONS
+#define NNFUSE_COUNT_ALLOCATIONS 1
+#endif
+
+namespace {
+std::atomic<bool> counting = false;
+std::atomic<long> allocations = 0;
+void note() {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
+}
+}  // namespace
+
+#if NNFUSE_COUNT_ALLOCATIONS
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+
+void* malloc(std::size_t size) {
+  note();
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  note();
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t size) {
+  note();
+  return __libc_realloc(p, size);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t size) {
+  note();
+  return __libc_memalign(alignment, size);
+}
+void* memalign(std::size_t alignment, std::size_t size) {
+  note();
+  return __libc_memalign(alignment, size);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
+  note();
+  *out = __libc_memalign(alignment, size);
+  return *out == nullptr ? 12 : 0;
+}
+}
+#endif
+
+namespace {
+
+template <class Compiled>
+void check_no_allocation(std::size_t batch) {
+  using Net = typename Compiled::network;
+  std::vector<float> params(nnfuse::graph<Net>::parameter_bytes / sizeof(float), 0.01F);
+  const auto model = nnfuse::Model<Compiled>::from_parameters(params);
+  std::vector<float> input(batch * nnfuse::graph<Net>::in_width, 0.25F);
+  std::vector<float> output(batch * nnfuse::graph<Net>::out_width);
+  nnfuse::Session session;
+  model.forward(session, input, output);  // warm: the arena grows, Halide's threads start
+  model.forward(session, input, output);
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 20; ++i) model.forward(session, input, output);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0) << Compiled::name << "::" << Compiled::schedule;
+  EXPECT_EQ(session.heap_fallbacks(), 0U) << Compiled::name << "::" << Compiled::schedule;
+}
+
+TEST(NoAllocation, WarmedForwardOfEveryScheduleAndNetwork) {
+  if (!NNFUSE_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns malloc in this build";
+  for (std::size_t batch : {1U, 7U, 64U}) {
+    check_no_allocation<nnfuse::generated::test_mlp::naive>(batch);
+    check_no_allocation<nnfuse::generated::test_mlp::manual>(batch);
+    check_no_allocation<nnfuse::generated::test_residual::naive>(batch);
+    check_no_allocation<nnfuse::generated::test_residual::manual>(batch);
+    check_no_allocation<nnfuse::generated::test_odd::naive>(batch);
+    check_no_allocation<nnfuse::generated::test_odd::manual>(batch);
+  }
+}
+
+TEST(NoAllocation, TheCounterSeesAnAllocation) {
+  if (!NNFUSE_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns malloc in this build";
+  allocations = 0;
+  counting = true;
+  auto* p = new std::vector<int>(100);
+  counting = false;
+  delete p;
+  EXPECT_GE(allocations.load(), 2);
+}
+
+}  // namespace
