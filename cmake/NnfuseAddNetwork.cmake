@@ -8,8 +8,12 @@
 # target strings for one architecture; `x86-64-multi` is the multi-target build
 # avx512 / avx2-fma / baseline with run-time dispatch and per-variant entry points; `host`
 # (the default) is the build machine's target. All libraries share one Halide runtime.
+#
+# This module serves nnfuse's own build (from cmake/ in the source tree, the template in
+# ../generators/) and an installed package (find_package(nnfuse) includes it from
+# <prefix>/lib/cmake/nnfuse, the template installed next to it). nnfuse::warnings exists only
+# in nnfuse's own build.
 include_guard(GLOBAL)
-
 
 # The shared Halide runtime for a target architecture (built once per build tree).
 function(_nnfuse_halide_runtime target_string out_var)
@@ -77,11 +81,24 @@ function(nnfuse_add_network name)
   set(NNFUSE_NAME "${name}")
   set(NNFUSE_SPEC "${spec}")
   set(NNFUSE_NETWORK "${arg_NETWORK}")
-  configure_file("${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../generators/nnfuse_generator.cpp.in" "${out}/${name}_generator.cpp" @ONLY)
+  # The generator template: next to this module when installed, in ../generators/ in the
+  # source tree.
+  set(template "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/nnfuse_generator.cpp.in")
+  if(NOT EXISTS "${template}")
+    set(template "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../generators/nnfuse_generator.cpp.in")
+  endif()
+  if(NOT EXISTS "${template}")
+    message(FATAL_ERROR "nnfuse_add_network(${name}): nnfuse_generator.cpp.in is neither next "
+                        "to ${CMAKE_CURRENT_FUNCTION_LIST_FILE} nor in ../generators/")
+  endif()
+  configure_file("${template}" "${out}/${name}_generator.cpp" @ONLY)
   add_executable(${name}_generator "${out}/${name}_generator.cpp")
-  target_link_libraries(${name}_generator PRIVATE nnfuse::generators nnfuse::warnings)
-  target_compile_definitions(${name}_generator PRIVATE
-                             NNFUSE_VERSION_STRING="${nnfuse_VERSION}")
+  target_link_libraries(${name}_generator PRIVATE nnfuse::generators)
+  # The project's warning flags exist only in nnfuse's own build (not exported). The version
+  # of the provenance comment (NNFUSE_VERSION_STRING) comes with nnfuse::generators.
+  if(TARGET nnfuse::warnings)
+    target_link_libraries(${name}_generator PRIVATE nnfuse::warnings)
+  endif()
 
   list(JOIN targets "," targets_arg)
   list(JOIN variants "," variants_arg)
@@ -110,6 +127,12 @@ function(nnfuse_add_network name)
   else()
     _nnfuse_halide_runtime("${runtime_target}" runtime_lib)
     add_custom_target(${name} ALL DEPENDS "${out}/${name}_kernels.a" ${runtime_lib}_build)
+    # What a cross toolchain needs: the generated sources, the kernels and the Halide runtime.
+    get_target_property(runtime_archive ${runtime_lib} IMPORTED_LOCATION)
+    set_target_properties(${name} PROPERTIES
+      NNFUSE_OUTPUT_DIR "${out}"
+      NNFUSE_KERNELS_ARCHIVE "${out}/${name}_kernels.a"
+      NNFUSE_RUNTIME_ARCHIVE "${runtime_archive}")
   endif()
   set_property(TARGET ${name}_generate PROPERTY NNFUSE_OUTPUT_DIR "${out}")
 endfunction()

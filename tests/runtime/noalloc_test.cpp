@@ -25,7 +25,7 @@
 namespace {
 std::atomic<bool> counting = false;
 std::atomic<long> allocations = 0;
-void note() {
+[[maybe_unused]] void note() {
   if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
 }
 }  // namespace
