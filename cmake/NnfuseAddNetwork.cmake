@@ -1,4 +1,4 @@
-# nnfuse_add_network(<name> SPEC <header> NETWORK <C++ type>
+# nnfuse_add_network(<name> SPEC <header> NETWORK <C++ type> [GENERATOR <program>]
 #                    [TARGETS host | x86-64-multi | <halide target>...] [SCHEDULES naive manual])
 #
 # Generates kernels for the network type declared in the spec header at build time and makes a
@@ -8,6 +8,10 @@
 # target strings for one architecture; `x86-64-multi` is the multi-target build
 # avx512 / avx2-fma / baseline with run-time dispatch and per-variant entry points; `host`
 # (the default) is the build machine's target. All libraries share one Halide runtime.
+# Networks given the same GENERATOR (in one directory) are compiled by one generator program,
+# so Halide.h is compiled once for all of them (tests/runtime does this).
+# Networks given the same GENERATOR (in one directory) are compiled by one generator program,
+# so Halide.h is compiled once for all of them.
 #
 # This module serves nnfuse's own build (from cmake/ in the source tree, the template in
 # ../generators/) and an installed package (find_package(nnfuse) includes it from
@@ -37,8 +41,33 @@ function(_nnfuse_halide_runtime target_string out_var)
   set(${out_var} ${lib} PARENT_SCOPE)
 endfunction()
 
+# Writes the source of a generator program from the networks registered on it (deferred to
+# the end of the directory, so every nnfuse_add_network(... GENERATOR g) call is in).
+function(_nnfuse_write_generator generator)
+  get_target_property(source ${generator} NNFUSE_SOURCE)
+  get_target_property(specs ${generator} NNFUSE_SPECS)
+  get_target_property(entries ${generator} NNFUSE_ENTRIES)
+  list(REMOVE_DUPLICATES specs)
+  set(NNFUSE_GENERATOR "${generator}")
+  set(NNFUSE_INCLUDES "")
+  foreach(spec IN LISTS specs)
+    string(APPEND NNFUSE_INCLUDES "#include \"${spec}\"\n")
+  endforeach()
+  list(JOIN entries "\n" NNFUSE_ENTRIES)
+  # The template: next to this module when installed, in ../generators/ in the source tree.
+  set(template "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/nnfuse_generator.cpp.in")
+  if(NOT EXISTS "${template}")
+    set(template "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../generators/nnfuse_generator.cpp.in")
+  endif()
+  if(NOT EXISTS "${template}")
+    message(FATAL_ERROR "nnfuse: nnfuse_generator.cpp.in is neither next to "
+                        "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/NnfuseAddNetwork.cmake nor in ../generators/")
+  endif()
+  configure_file("${template}" "${source}" @ONLY)
+endfunction()
+
 function(nnfuse_add_network name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;NETWORK" "TARGETS;SCHEDULES")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;NETWORK;GENERATOR" "TARGETS;SCHEDULES")
   if(NOT arg_SPEC OR NOT arg_NETWORK)
     message(FATAL_ERROR "nnfuse_add_network(${name}): SPEC and NETWORK are required")
   endif()
@@ -78,36 +107,37 @@ function(nnfuse_add_network name)
   endif()
 
   set(out "${CMAKE_CURRENT_BINARY_DIR}/nnfuse/${name}")
-  set(NNFUSE_NAME "${name}")
-  set(NNFUSE_SPEC "${spec}")
-  set(NNFUSE_NETWORK "${arg_NETWORK}")
-  # The generator template: next to this module when installed, in ../generators/ in the
-  # source tree.
-  set(template "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/nnfuse_generator.cpp.in")
-  if(NOT EXISTS "${template}")
-    set(template "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../generators/nnfuse_generator.cpp.in")
+  # One generator program per GENERATOR name (default: one per network). Networks that share
+  # one are compiled into it together: its source is written once the directory is processed.
+  if(arg_GENERATOR)
+    set(generator ${arg_GENERATOR})
+  else()
+    set(generator ${name}_generator)
   endif()
-  if(NOT EXISTS "${template}")
-    message(FATAL_ERROR "nnfuse_add_network(${name}): nnfuse_generator.cpp.in is neither next "
-                        "to ${CMAKE_CURRENT_FUNCTION_LIST_FILE} nor in ../generators/")
+  if(NOT TARGET ${generator})
+    set(source "${CMAKE_CURRENT_BINARY_DIR}/nnfuse/${generator}.cpp")
+    add_executable(${generator} "${source}")
+    target_link_libraries(${generator} PRIVATE nnfuse::generators)
+    # The project's warning flags exist only in nnfuse's own build (not exported). The version
+    # of the provenance comment (NNFUSE_VERSION_STRING) comes with nnfuse::generators.
+    if(TARGET nnfuse::warnings)
+      target_link_libraries(${generator} PRIVATE nnfuse::warnings)
+    endif()
+    set_property(TARGET ${generator} PROPERTY NNFUSE_SOURCE "${source}")
+    cmake_language(EVAL CODE "cmake_language(DEFER CALL _nnfuse_write_generator [[${generator}]])")
   endif()
-  configure_file("${template}" "${out}/${name}_generator.cpp" @ONLY)
-  add_executable(${name}_generator "${out}/${name}_generator.cpp")
-  target_link_libraries(${name}_generator PRIVATE nnfuse::generators)
-  # The project's warning flags exist only in nnfuse's own build (not exported). The version
-  # of the provenance comment (NNFUSE_VERSION_STRING) comes with nnfuse::generators.
-  if(TARGET nnfuse::warnings)
-    target_link_libraries(${name}_generator PRIVATE nnfuse::warnings)
-  endif()
+  set_property(TARGET ${generator} APPEND PROPERTY NNFUSE_SPECS "${spec}")
+  set_property(TARGET ${generator} APPEND PROPERTY NNFUSE_ENTRIES
+               "    {\"${name}\", \"${spec}\", \"${arg_NETWORK}\", &nnfuse::generators::generate_network<${arg_NETWORK}>},")
 
   list(JOIN targets "," targets_arg)
   list(JOIN variants "," variants_arg)
   list(JOIN arg_SCHEDULES "," schedules_arg)
   add_custom_command(
     OUTPUT "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp" "${out}/${name}_kernels.a"
-    COMMAND ${name}_generator --output-dir "${out}" --schedules "${schedules_arg}"
+    COMMAND ${generator} --network ${name} --output-dir "${out}" --schedules "${schedules_arg}"
             --targets "${targets_arg}" --variants "${variants_arg}"
-    DEPENDS ${name}_generator
+    DEPENDS ${generator}
     COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg})"
     VERBATIM)
   add_custom_target(${name}_generate DEPENDS "${out}/${name}_kernels.a")

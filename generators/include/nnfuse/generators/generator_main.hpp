@@ -1,11 +1,13 @@
-// The command line of a network's generator program:
-//   <generator> --output-dir DIR --schedules naive,manual --targets T1,T2 --variants V1,V2
-// It writes DIR/<name>.hpp, DIR/<name>_kernels.cpp and one object per kernel and target, and
+// The command line of a generator program, which may know several networks:
+//   <generator> --network NAME --output-dir DIR --schedules naive,manual --targets T1,T2
+//               --variants V1,V2
+// It writes DIR/nnfuse/generated/NAME.hpp, DIR/NAME_kernels.cpp and DIR/NAME_kernels.a, and
 // exits non-zero with a message naming the bad argument on misuse.
 #pragma once
 
 #include <cstdio>
 #include <exception>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,16 +25,31 @@ inline std::vector<std::string> split_list(const std::string& text) {
   return parts;
 }
 
+// One network a generator program can compile.
+struct NetworkEntry {
+  const char* name;
+  const char* spec;
+  const char* type;
+  void (*generate)(const GeneratorOptions& options);
+};
+
 template <class Net>
-int generator_main(int argc, char** argv, const char* name, const char* spec,
-                   const char* network_type) {
+void generate_network(const GeneratorOptions& options) {
+  generate<Net>(options);
+}
+
+inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEntry> networks) {
+  std::string program = argc > 0 ? argv[0] : "generator";
   try {
-    GeneratorOptions options{name, spec, network_type, "", {}, {}, {}};
+    GeneratorOptions options{};
+    std::string network;
     for (int i = 1; i < argc; ++i) {
       const std::string flag = argv[i];
       if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
       const std::string value = argv[++i];
-      if (flag == "--output-dir") {
+      if (flag == "--network") {
+        network = value;
+      } else if (flag == "--output-dir") {
         options.output_dir = value;
       } else if (flag == "--schedules") {
         for (const auto& s : split_list(value)) options.schedules.push_back(parse_schedule(s));
@@ -44,6 +61,18 @@ int generator_main(int argc, char** argv, const char* name, const char* spec,
         throw std::invalid_argument("unknown option " + flag);
       }
     }
+    const NetworkEntry* entry = nullptr;
+    std::string known;
+    for (const NetworkEntry& e : networks) {
+      if (e.name == network) entry = &e;
+      known += std::string(known.empty() ? "" : ", ") + e.name;
+    }
+    if (entry == nullptr) {
+      throw std::invalid_argument("--network '" + network + "' is not one of: " + known);
+    }
+    options.name = entry->name;
+    options.spec_header = entry->spec;
+    options.network_type = entry->type;
     if (options.output_dir.empty() || options.schedules.empty() || options.targets.empty()) {
       throw std::invalid_argument("--output-dir, --schedules and --targets are required");
     }
@@ -55,10 +84,10 @@ int generator_main(int argc, char** argv, const char* name, const char* spec,
         throw std::invalid_argument("not a Halide target: " + t);
       }
     }
-    generate<Net>(options);
+    entry->generate(options);
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s generator: %s\n", name, e.what());
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
     return 1;
   }
 }
