@@ -45,6 +45,18 @@ stage_clang() { preset_cycle clang; }
 # Debug build with AddressSanitizer + UndefinedBehaviorSanitizer (options in CMakePresets.json).
 stage_asan() { preset_cycle asan; }
 
-STAGES=(setup configure build test format tidy clang asan)
+# ThreadSanitizer on the concurrency test only (threads sharing one Model); Halide's runtime is
+# not instrumented, so tests/runtime/tsan.supp suppresses the hand-offs through it.
+stage_tsan() {
+  nnfuse_cmd cmake --preset tsan
+  nnfuse_cmd cmake --build --preset tsan --target runtime_concurrency_test
+  nnfuse_cmd ctest --preset tsan -R '^Concurrency\.'
+}
+
+# libFuzzer (clang++-14, ASan + UBSan) on the safetensors loader for 60 s from the committed
+# seed corpus (tests/fuzz/corpus, copied to build/fuzz/corpus first); fails on any crash.
+stage_fuzz() { nnfuse_cmd tests/fuzz/fuzz.sh run 60; }
+
+STAGES=(setup configure build test format tidy clang asan tsan fuzz)
 
 nnfuse_main_stages "${STAGES[@]}"
