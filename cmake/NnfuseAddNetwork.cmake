@@ -133,13 +133,30 @@ function(nnfuse_add_network name)
   list(JOIN targets "," targets_arg)
   list(JOIN variants "," variants_arg)
   list(JOIN arg_SCHEDULES "," schedules_arg)
-  add_custom_command(
-    OUTPUT "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp" "${out}/${name}_kernels.a"
-    COMMAND ${generator} --network ${name} --output-dir "${out}" --schedules "${schedules_arg}"
-            --targets "${targets_arg}" --variants "${variants_arg}"
-    DEPENDS ${generator}
-    COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg})"
-    VERBATIM)
+  set(outputs "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp"
+              "${out}/${name}_kernels.a")
+  if(NNFUSE_PREGENERATED_DIR)
+    # A sanitizer build reuses the kernels another build tree of the same sources generated:
+    # they are the same machine code (Halide's output is not instrumented), and generating
+    # them again with a sanitized generator only costs time.
+    file(RELATIVE_PATH relative "${CMAKE_BINARY_DIR}" "${out}")
+    set(pregenerated "${NNFUSE_PREGENERATED_DIR}/${relative}")
+    set_target_properties(${generator} PROPERTIES EXCLUDE_FROM_ALL ON)
+    add_custom_command(
+      OUTPUT ${outputs}
+      COMMAND ${CMAKE_COMMAND} -E copy_directory "${pregenerated}" "${out}"
+      DEPENDS "${pregenerated}/${name}_kernels.a" "${pregenerated}/${name}_kernels.cpp"
+      COMMENT "nnfuse: reusing ${name}'s kernels from ${NNFUSE_PREGENERATED_DIR}"
+      VERBATIM)
+  else()
+    add_custom_command(
+      OUTPUT "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp" "${out}/${name}_kernels.a"
+      COMMAND ${generator} --network ${name} --output-dir "${out}" --schedules "${schedules_arg}"
+              --targets "${targets_arg}" --variants "${variants_arg}"
+      DEPENDS ${generator}
+      COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg})"
+      VERBATIM)
+  endif()
   add_custom_target(${name}_generate DEPENDS "${out}/${name}_kernels.a")
 
   add_library(${name}_kernels STATIC IMPORTED GLOBAL)

@@ -43,7 +43,15 @@ stage_tidy() {
 stage_clang() { preset_cycle clang; }
 
 # Debug build with AddressSanitizer + UndefinedBehaviorSanitizer (options in CMakePresets.json).
-stage_asan() { preset_cycle asan; }
+# It reuses the kernels the dev build generated (same sources, same machine code) when that
+# build exists, instead of generating them again with sanitized generators.
+stage_asan() {
+  local -a reuse=()
+  [[ -d build/dev ]] && reuse=("-DNNFUSE_PREGENERATED_DIR=$PWD/build/dev")
+  nnfuse_cmd cmake --preset asan "${reuse[@]}"
+  nnfuse_cmd cmake --build --preset asan
+  nnfuse_cmd ctest --preset asan
+}
 
 # ThreadSanitizer on the concurrency test only (threads sharing one Model); Halide's runtime is
 # not instrumented, so tests/runtime/tsan.supp suppresses the hand-offs through it.
