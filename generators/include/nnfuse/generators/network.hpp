@@ -485,7 +485,7 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
   std::filesystem::create_directories(options.output_dir + "/nnfuse/generated");
   std::ofstream header(options.output_dir + "/nnfuse/generated/" + options.name + ".hpp");
   header << provenance << targets_line << "\n#pragma once\n\n#include <HalideRuntime.h>\n\n"
-         << "#include <array>\n#include <cstddef>\n#include <span>\n#include <string_view>\n\n"
+         << "#include <array>\n#include <cstddef>\n#include <span>\n#include <string_view>\n#include <tuple>\n\n"
          << "#include <nnfuse/runtime/kernel.hpp>\n#include <nnfuse/runtime/model.hpp>\n#include \""
          << options.spec_header << "\"\n\n"
          << "extern \"C\" {\n"
@@ -498,7 +498,13 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
   }
   header << "};\n// The variant this CPU runs (index into variant_names), chosen once.\n"
          << "std::size_t selected_variant_index() noexcept;\n\n"
-         << structs.str() << "}  // namespace nnfuse::generated::" << options.name << "\n";
+         << structs.str();
+  // Every schedule built, in SCHEDULES order (benchmarks and tests iterate over it).
+  header << "using schedules = std::tuple<";
+  for (std::size_t s = 0; s < options.schedules.size(); ++s) {
+    header << (s ? ", " : "") << to_string(options.schedules[s]);
+  }
+  header << ">;\n\n}  // namespace nnfuse::generated::" << options.name << "\n";
 
   std::ofstream cpp(options.output_dir + "/" + options.name + "_kernels.cpp");
   cpp << provenance << targets_line << "\n#include <nnfuse/generated/" << options.name
