@@ -11,11 +11,13 @@
 // a multi-target build (`avx512`, `avx2`, `baseline`, ...).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -35,6 +37,13 @@ namespace nnfuse::generators {
 // Panel width of the `manual` schedule's packed weights: 16 floats, one AVX-512 vector, two
 // AVX2 or four NEON vectors, so one layout serves every target of a multi-target build.
 inline constexpr std::size_t manual_panel = 16;
+
+// Columns of one tile of the tuned schedules: up to four panels. Weights and vectors are
+// zero-padded to a whole number of tiles, so a tile never reads past its tensor.
+inline constexpr std::size_t tile_columns(std::size_t n) {
+  const std::size_t panels = (n + manual_panel - 1) / manual_panel;
+  return std::min<std::size_t>(panels, 4) * manual_panel;
+}
 inline constexpr std::size_t packed_alignment_floats = 16;
 
 enum class Schedule { naive, manual };
@@ -84,9 +93,11 @@ PackedLayout packed_layout(Schedule schedule) {
                    0,
                    p.shape[0],
                    false};
-    if (schedule == Schedule::manual && p.rank == 2) {
-      t.panels = true;
-      t.padded_rows = (t.rows + manual_panel - 1) / manual_panel * manual_panel;
+    if (schedule != Schedule::naive) {
+      // Whole panels: the micro-kernel's tiles and vector loads never leave the tensor.
+      t.panels = p.rank == 2;
+      const std::size_t tile = tile_columns(t.rows);
+      t.padded_rows = (t.rows + tile - 1) / tile * tile;
     }
     layout.floats = (layout.floats + packed_alignment_floats - 1) / packed_alignment_floats *
                     packed_alignment_floats;
@@ -149,19 +160,55 @@ std::string node_name() {
 
 namespace detail {
 
+// The Funcs of one fused node, for the schedules to arrange.
+struct NodeFuncs {
+  Halide::Func out;          // the node's output
+  Halide::Func elementwise;  // act(X·Wᵀ + b): `out`, or the input of a row-wise epilogue
+  std::optional<Halide::Func> accumulator;  // X·Wᵀ, when the node has a matmul
+  // The tuned schedules' second accumulator, for batches smaller than the micro-kernel's rows;
+  // `tall` chooses between the two (see build_node).
+  std::optional<Halide::Func> short_accumulator;
+  Halide::Expr tall;
+  Halide::Expr batch;                   // rows of this call
+  std::optional<Halide::RDom> k;        // the accumulators' reduction over the input
+  std::vector<Halide::Func> row_funcs;  // reductions of a row-wise epilogue (softmax)
+  int in_width = 0;
+  int out_width = 0;
+};
+
+// What a node's definition depends on besides the spec: the batch (the rows of the pipeline's
+// input) and, for the tuned schedules, the micro-kernel's row count (0 for naive).
+struct NodePlan {
+  Halide::Expr batch;
+  int tile_rows = 0;
+  // batch >= tile_rows, passed in by the generated wrapper: Halide simplifies a specialization
+  // with its condition only when that is a boolean parameter, and the two accumulators must be
+  // simplified away from each other's plan.
+  Halide::Param<bool> tall{"tall"};
+};
+
 // Builds fused node I reading `input` (x(k, b)) and, when it adds a residual, `residual`.
+// With plan.tile_rows, X·Wᵀ has two definitions, one per micro-kernel plan, and the node reads
+// select(plan.tall, tall one, short one): the schedule specializes on plan.tall and Halide
+// drops the accumulator a specialization does not read, so each plan gets its own accumulator
+// shape.
 template <class Net, std::size_t I>
-Halide::Func build_node(const Halide::Func& input, const Halide::Func& residual,
-                        const Halide::ImageParam& packed, const PackedLayout& layout,
-                        Schedule schedule, std::vector<Halide::Func>& row_funcs) {
+NodeFuncs build_node(const Halide::Func& input, const Halide::Func& residual,
+                     const Halide::ImageParam& packed, const PackedLayout& layout,
+                     const NodePlan& plan) {
   using Node = FusedNode<Net, I>;
+  NodeFuncs funcs;
+  funcs.batch = plan.batch;
+  funcs.in_width = static_cast<int>(Node::in_width);
+  funcs.out_width = static_cast<int>(Node::out_width);
   Halide::Var n("n");
   Halide::Var b("b");
-  Halide::Func z("z" + std::to_string(I));
-  std::optional<Halide::Func> accumulator;  // one row of X·Wᵀ, computed per row of the output
+  // z = X·Wᵀ + b as an expression, not a Func: the select between the accumulators must sit in
+  // y's own definition for the specializations to simplify it.
+  Halide::Expr z;
   if constexpr (Node::has_matmul) {
     const PackedTensor& w = layout.at(Node::parameter_names[0]);
-    Halide::RDom r(0, static_cast<int>(Node::in_width), "k");
+    Halide::RDom r(0, static_cast<int>(Node::in_width), "k" + std::to_string(I));
     Halide::Expr weight;
     if (w.panels) {
       const auto panel = static_cast<int>(manual_panel);
@@ -170,22 +217,28 @@ Halide::Func build_node(const Halide::Func& input, const Halide::Func& residual,
     } else {
       weight = packed(static_cast<int>(w.offset) + n * static_cast<int>(w.cols) + r.x);
     }
-    Halide::Func acc("acc" + std::to_string(I));
-    acc(n, b) = 0.0F;
-    acc(n, b) += input(r.x, b) * weight;
+    auto accumulator = [&](const std::string& name) {
+      Halide::Func acc(name + std::to_string(I));
+      acc(n, b) = 0.0F;
+      acc(n, b) += input(r.x, b) * weight;
+      return acc;
+    };
+    const Halide::Func acc = accumulator("acc");
     Halide::Expr value = acc(n, b);
+    if (plan.tile_rows > 0) {
+      const Halide::Func short_acc = accumulator("acc_short");
+      funcs.tall = plan.tall;
+      funcs.short_accumulator = short_acc;
+      value = Halide::select(funcs.tall, value, short_acc(n, b));
+    }
     if constexpr (Node::has_bias) {
       value += packed(static_cast<int>(layout.at(Node::parameter_names[1]).offset) + n);
     }
-    z(n, b) = value;
-    accumulator = acc;
-    if (schedule == Schedule::manual) {
-      const int lanes = static_cast<int>(manual_panel);
-      acc.vectorize(n, lanes, Halide::TailStrategy::GuardWithIf);
-      acc.update().reorder(n, r.x, b).vectorize(n, lanes, Halide::TailStrategy::GuardWithIf);
-    }
+    z = value;
+    funcs.accumulator = acc;
+    funcs.k = r;
   } else {
-    z(n, b) = input(n, b);
+    z = input(n, b);
   }
 
   auto param = [&](std::string_view name) -> Halide::Expr {
@@ -193,38 +246,159 @@ Halide::Func build_node(const Halide::Func& input, const Halide::Func& residual,
     return Halide::cast<double>(packed(static_cast<int>(layout.at(name).offset) + n));
   };
   Halide::Func y("y" + std::to_string(I));
-  y(n, b) = Halide::cast<float>(
-      lower(Node::epilogue, LowerContext{Halide::cast<double>(z(n, b)), param, {}}));
-  if (accumulator) accumulator->compute_at(y, b);
-  if constexpr (!Node::has_row_epilogue) {
-    return y;
-  } else {
-    Halide::RDom r(0, static_cast<int>(Node::out_width), "j");
+  y(n, b) =
+      Halide::cast<float>(lower(Node::epilogue, LowerContext{Halide::cast<double>(z), param, {}}));
+  funcs.elementwise = y;
+  funcs.out = y;
+  if constexpr (Node::has_row_epilogue) {
+    Halide::RDom r(0, static_cast<int>(Node::out_width), "j" + std::to_string(I));
     auto context_at = [&](const Halide::Expr& at, std::vector<Halide::Expr> values) {
       return LowerContext{Halide::cast<double>(y(at, b)), param, std::move(values)};
     };
-    auto reductions = row_reduction_funcs(Node::row_epilogue, b, r, context_at);
+    funcs.row_funcs = row_reduction_funcs(Node::row_epilogue, b, r, context_at);
     std::vector<Halide::Expr> values;
-    for (auto& f : reductions) values.push_back(f(b));
+    for (auto& f : funcs.row_funcs) values.push_back(f(b));
     Halide::Func out("row" + std::to_string(I));
     out(n, b) = Halide::cast<float>(lower(Node::row_epilogue, context_at(n, values)));
-    y.compute_root();
-    for (auto& f : reductions) row_funcs.push_back(f);
-    return out;
+    funcs.out = out;
   }
+  return funcs;
 }
 
-// A node's output: vectorized along n, parallel over rows. ShiftInwards (the last vector
-// overlaps the one before) instead of GuardWithIf: Halide 14 left the stores of a
-// GuardWithIf-split intermediate unpredicated, writing past the row (caught by valgrind).
-inline void schedule_output(Halide::Func& f, Schedule schedule, std::size_t width) {
-  if (schedule != Schedule::manual) return;
-  Halide::Var n = f.args()[0];
-  Halide::Var b = f.args()[1];
+// The register tile of the `manual` schedule's micro-kernel on one target: one panel of
+// weights (manual_panel columns, panel / lanes vector registers) times `rows` rows of X, every
+// accumulator in a register, plus one register for the broadcast X element. On AVX2 (16 ymm)
+// that is 16 x 6 (12 accumulators); on AVX-512 (32 zmm) 16 x 12; on NEON (32 q) 16 x 6.
+struct MicroKernel {
+  int lanes;  // floats per vector register
+  int rows;   // rows of X per tile
+};
+
+inline MicroKernel micro_kernel(const Halide::Target& target) {
+  const int lanes = std::max(1, target.natural_vector_size<float>());
+  const int registers =
+      target.arch == Halide::Target::X86 && !target.has_feature(Halide::Target::AVX512) ? 16 : 32;
+  const int vectors_per_row = std::max(1, static_cast<int>(manual_panel) / lanes);
+  const int rows = std::clamp((registers - vectors_per_row - 1) / vectors_per_row, 1, 12);
+  return {lanes, rows};
+}
+
+inline NodePlan node_plan(Schedule schedule, const Halide::Target& target,
+                          const Halide::ImageParam& input) {
+  return {input.dim(1).extent(), schedule == Schedule::naive ? 0 : micro_kernel(target).rows};
+}
+
+// Below this many multiply-adds per call a second thread costs more than it brings: waking
+// Halide's pool takes a few microseconds, the work of (32, 128, 10) is about one.
+inline constexpr int parallel_threshold_macs = 1 << 18;
+
+// The `manual` plan of a node with a matmul. A batch of at least `rows` rows is cut into
+// tiles of one weight panel (16 columns) by `rows` rows; each tile accumulates X·Wᵀ over all of
+// K in registers (k outermost, the rows unrolled, the panel's 16 columns one vector, two on
+// AVX2): an outer product of 16 contiguous packed weights with one broadcast X element per
+// row, every accumulator in a register. Bias and activation are applied to the tile while it is
+// in registers/L1. Tiles run n outer, row tile inner, so a panel ([K][16], 50 KiB at K = 784)
+// stays in L2 while every row tile passes over it.
+// Fewer rows than that (B = 1 is a matrix-vector product) take the short plan: one row, up to
+// four panels at once, so eight or more independent accumulators hide the FMA latency.
+// Columns past N are guarded in an output (computed into padding in an intermediate); rows
+// past the batch are shifted inwards. Every tile starts on a panel boundary, so weight loads
+// are aligned vectors.
+// Measured on this project's 2-core AVX2 machine (2026-11-27): a 64-column tall tile let LLVM
+// spill an accumulator inside the k loop (forward 40 % slower than the node alone); one panel
+// per tall tile keeps all twelve in registers.
+inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipeline_output) {
+  const MicroKernel mk = micro_kernel(target);
+  const int panel = static_cast<int>(manual_panel);
+  const int short_columns = static_cast<int>(tile_columns(static_cast<std::size_t>(f.out_width)));
+  Halide::Func y = f.elementwise;
+  const Halide::Var n = y.args()[0];
+  const Halide::Var b = y.args()[1];
+  const Halide::Var no("no");
+  const Halide::Var ni("ni");
+  const Halide::Var bo("bo");
+  const Halide::Var bi("bi");
+  const Halide::Var tile("tile");
+  const Halide::Var nv("nv");
+  const Halide::Var nl("nl");
+  const Halide::Expr worth_threads =
+      f.batch * (f.out_width * f.in_width) >= parallel_threshold_macs;
+  // An intermediate is computed over whole tiles (its rows padded); an output buffer has the
+  // exact width, so its last tile is guarded.
+  const Halide::TailStrategy column_tail =
+      pipeline_output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::RoundUp;
+
+  auto plan = [&](Halide::Stage s, int columns, int rows, bool parallel) {
+    s.split(n, no, ni, columns, column_tail)
+        .split(b, bo, bi, rows,
+               rows == 1 ? Halide::TailStrategy::RoundUp : Halide::TailStrategy::ShiftInwards)
+        .reorder(ni, bi, bo, no)
+        .fuse(bo, no, tile)
+        .vectorize(ni, panel, column_tail)
+        .unroll(bi);
+    if (parallel) s.parallel(tile);
+  };
+  Halide::Stage tall = y.specialize(f.tall);  // `tall` is false in what follows it
+  plan(tall.specialize(worth_threads), panel, mk.rows, true);
+  plan(tall, panel, mk.rows, false);
+  plan(y.specialize(worth_threads), short_columns, 1, true);
+  plan(y, short_columns, 1, false);
+
+  // The tall accumulator: one panel by `rows`, every element a register.
+  Halide::Func acc = *f.accumulator;
+  acc.compute_at(y, tile).bound_extent(acc.args()[0], panel).vectorize(acc.args()[0]);
+  acc.update()
+      .reorder(acc.args()[0], acc.args()[1], f.k->x)
+      .vectorize(acc.args()[0])
+      .unroll(acc.args()[1]);
+  // The short one: up to four panels of one row (the packed weights are zero-padded to whole
+  // tiles).
+  Halide::Func acc_short = *f.short_accumulator;
+  const Halide::Var sn = acc_short.args()[0];
+  const Halide::Var sb = acc_short.args()[1];
+  acc_short.compute_at(y, tile)
+      .bound_extent(sn, short_columns)
+      .split(sn, nv, nl, panel)
+      .vectorize(nl)
+      .unroll(nv);
+  acc_short.update().split(sn, nv, nl, panel).reorder(nl, nv, sb, f.k->x).vectorize(nl).unroll(nv);
+}
+
+// Elementwise outputs (a node without matmul, a row-wise epilogue): vectorized along n,
+// parallel over rows when large. ShiftInwards (the last vector overlaps the one before)
+// instead of GuardWithIf: Halide 14 left the stores of a GuardWithIf-split intermediate
+// unpredicated, writing past the row (caught by valgrind).
+inline void schedule_rows(Halide::Func& f, int width, const Halide::Expr& batch) {
+  const Halide::Var n = f.args()[0];
+  const Halide::Var b = f.args()[1];
   int lanes = static_cast<int>(manual_panel);
-  while (lanes > 1 && static_cast<std::size_t>(lanes) > width) lanes /= 2;
+  while (lanes > 1 && lanes > width) lanes /= 2;
   if (lanes > 1) f.vectorize(n, lanes, Halide::TailStrategy::ShiftInwards);
-  f.parallel(b);
+  f.specialize(batch * width >= parallel_threshold_macs / 16).parallel(b, 4);
+}
+
+// Schedules node `f` (computed at the root, or inlined into its consumer when it is the output).
+inline void schedule_node(NodeFuncs& f, Schedule schedule, const Halide::Target& target,
+                          bool pipeline_output) {
+  const Halide::Expr& batch = f.batch;
+  if (schedule == Schedule::naive) {
+    if (f.accumulator) f.accumulator->compute_at(f.elementwise, f.elementwise.args()[1]);
+    if (f.out.name() != f.elementwise.name()) f.elementwise.compute_root();
+    for (auto& r : f.row_funcs) r.compute_root();
+    return;
+  }
+  if (f.accumulator) {
+    schedule_dense(f, target, pipeline_output && f.out.name() == f.elementwise.name());
+  } else if (f.out.name() != f.elementwise.name()) {
+    schedule_rows(f.elementwise, f.out_width, batch);
+  }
+  if (f.out.name() != f.elementwise.name()) {
+    f.elementwise.compute_root();
+    for (auto& r : f.row_funcs) r.compute_root();
+    schedule_rows(f.out, f.out_width, batch);
+  } else if (!f.accumulator) {
+    schedule_rows(f.out, f.out_width, batch);
+  }
 }
 
 }  // namespace detail
@@ -274,7 +448,15 @@ struct Kernel {
   bool reads_residual;
 };
 
-inline void compile_variants(Halide::Pipeline pipeline, const std::vector<Halide::Argument>& args,
+// A pipeline built and scheduled for one target, with its arguments in call order.
+struct BuiltPipeline {
+  Halide::Pipeline pipeline;
+  std::vector<Halide::Argument> args;
+};
+
+// Builds the pipeline once per target (schedules depend on the target's registers) and
+// compiles each to an object named <fn>__<variant>.
+inline void compile_variants(const std::function<BuiltPipeline(const Halide::Target&)>& build,
                              const std::string& fn, const GeneratorOptions& options,
                              std::vector<std::string>& objects) {
   for (std::size_t t = 0; t < options.targets.size(); ++t) {
@@ -282,12 +464,14 @@ inline void compile_variants(Halide::Pipeline pipeline, const std::vector<Halide
     const Halide::Target target = Halide::Target(options.targets[t])
                                       .with_feature(Halide::Target::NoRuntime)
                                       .with_feature(Halide::Target::UserContext);
-    const std::string variant_fn = fn + "__" + options.variant_names[t];
+    BuiltPipeline built = build(target);
+    // The Halide function; the C entry point <fn>__<variant> wraps it (generate()).
+    const std::string variant_fn = fn + "__" + options.variant_names[t] + "__halide";
     const std::string file = options.output_dir + "/" + variant_fn + ".o";
-    pipeline.compile_to_object(file, args, variant_fn, target);
+    built.pipeline.compile_to_object(file, built.args, variant_fn, target);
     if (std::getenv("NNFUSE_EMIT_STMT") != nullptr) {  // for reading what a schedule became
-      pipeline.compile_to_lowered_stmt(options.output_dir + "/" + variant_fn + ".stmt", args,
-                                       Halide::StmtOutputFormat::Text, target);
+      built.pipeline.compile_to_lowered_stmt(options.output_dir + "/" + variant_fn + ".stmt",
+                                             built.args, Halide::StmtOutputFormat::Text, target);
     }
     objects.push_back(file);
   }
@@ -322,12 +506,12 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
     std::vector<detail::Kernel> node_kernels;
 
     // The whole network in one pipeline: tensor 0 is the input, tensor t the output of node t-1.
-    {
+    auto build_forward = [&](const Halide::Target& target) {
       Halide::ImageParam input(Halide::Float(32), 2, "input");
       Halide::ImageParam packed(Halide::Float(32), 1, "packed");
       std::vector<Halide::Func> tensors{Halide::Func(input)};
-      std::vector<std::size_t> widths{G::in_width};
-      std::vector<Halide::Func> row_funcs;
+      std::vector<detail::NodeFuncs> nodes;
+      detail::NodePlan plan = detail::node_plan(schedule, target, input);
       boost::hana::for_each(
           boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<G::node_count>),
           [&](auto i) {
@@ -335,23 +519,21 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
             using Node = FusedNode<Net, I>;
             const Halide::Func residual =
                 Node::adds_residual ? tensors[Node::residual_source] : tensors[0];
-            tensors.push_back(detail::build_node<Net, I>(tensors[Node::input_tensor], residual,
-                                                         packed, layout, schedule, row_funcs));
-            widths.push_back(Node::out_width);
+            nodes.push_back(detail::build_node<Net, I>(tensors[Node::input_tensor], residual,
+                                                       packed, layout, plan));
+            tensors.push_back(nodes.back().out);
           });
       Halide::Func forward = tensors.back();
-      for (std::size_t t = 1; t + 1 < tensors.size(); ++t) {
-        tensors[t].compute_root();
-        detail::schedule_output(tensors[t], schedule, widths[t]);
+      for (std::size_t t = 0; t < nodes.size(); ++t) {
+        if (t + 1 < nodes.size()) nodes[t].out.compute_root();
+        detail::schedule_node(nodes[t], schedule, target, t + 1 == nodes.size());
       }
-      for (auto& f : row_funcs) f.compute_root();
-      detail::schedule_output(forward, schedule, G::out_width);
       detail::constrain(input, static_cast<int>(G::in_width));
       packed.dim(0).set_bounds(0, static_cast<int>(layout.floats));
       detail::constrain(forward.output_buffer(), static_cast<int>(G::out_width));
-      detail::compile_variants(Halide::Pipeline(forward), {input, packed},
-                               prefix + "forward__" + sname, options, objects);
-    }
+      return detail::BuiltPipeline{Halide::Pipeline(forward), {plan.tall, input, packed}};
+    };
+    detail::compile_variants(build_forward, prefix + "forward__" + sname, options, objects);
 
     // One function per fused node, reading its input (and residual) from buffers.
     boost::hana::for_each(
@@ -359,34 +541,51 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
         [&](auto i) {
           constexpr std::size_t I = decltype(i)::value;
           using Node = FusedNode<Net, I>;
-          Halide::ImageParam input(Halide::Float(32), 2, "input");
-          Halide::ImageParam residual(Halide::Float(32), 2, "residual");
-          Halide::ImageParam packed(Halide::Float(32), 1, "packed");
-          std::vector<Halide::Func> row_funcs;
-          Halide::Func out = detail::build_node<Net, I>(Halide::Func(input), Halide::Func(residual),
-                                                        packed, layout, schedule, row_funcs);
-          for (auto& f : row_funcs) f.compute_root();
-          detail::schedule_output(out, schedule, Node::out_width);
-          detail::constrain(input, static_cast<int>(Node::in_width));
-          packed.dim(0).set_bounds(0, static_cast<int>(layout.floats));
-          detail::constrain(out.output_buffer(), static_cast<int>(Node::out_width));
-          std::vector<Halide::Argument> args{input};
-          if (Node::adds_residual) {
-            detail::constrain(residual, static_cast<int>(Node::out_width));
-            args.push_back(residual);
-          }
-          args.push_back(packed);
+          auto build = [&](const Halide::Target& target) {
+            Halide::ImageParam input(Halide::Float(32), 2, "input");
+            Halide::ImageParam residual(Halide::Float(32), 2, "residual");
+            Halide::ImageParam packed(Halide::Float(32), 1, "packed");
+            detail::NodePlan plan = detail::node_plan(schedule, target, input);
+            detail::NodeFuncs node = detail::build_node<Net, I>(
+                Halide::Func(input), Halide::Func(residual), packed, layout, plan);
+            detail::schedule_node(node, schedule, target, true);
+            detail::constrain(input, static_cast<int>(Node::in_width));
+            packed.dim(0).set_bounds(0, static_cast<int>(layout.floats));
+            detail::constrain(node.out.output_buffer(), static_cast<int>(Node::out_width));
+            std::vector<Halide::Argument> args{plan.tall, input};
+            if (Node::adds_residual) {
+              detail::constrain(residual, static_cast<int>(Node::out_width));
+              args.push_back(residual);
+            }
+            args.push_back(packed);
+            return detail::BuiltPipeline{Halide::Pipeline(node.out), args};
+          };
           const std::string fn = prefix + node_name<Net, I>() + "__" + sname;
-          detail::compile_variants(Halide::Pipeline(out), args, fn, options, objects);
+          detail::compile_variants(build, fn, options, objects);
           node_kernels.push_back({fn, Node::adds_residual});
         });
 
-    // Declarations, dispatchers and the schedule's struct.
+    // Declarations, the C entry points (which tell the Halide function whether the batch fills
+    // the micro-kernel's rows), dispatchers and the schedule's struct.
     auto declare = [&](const std::string& fn, bool residual) {
-      for (const auto& v : options.variant_names) {
-        decls << "int " << fn << "__" << v << "(void* user_context, halide_buffer_t* input, "
-              << (residual ? "halide_buffer_t* residual, " : "")
-              << "halide_buffer_t* packed, halide_buffer_t* output);\n";
+      const std::string buffers = std::string("halide_buffer_t* input, ") +
+                                  (residual ? "halide_buffer_t* residual, " : "") +
+                                  "halide_buffer_t* packed, halide_buffer_t* output";
+      const std::string pass =
+          std::string("input, ") + (residual ? "residual, " : "") + "packed, output";
+      for (std::size_t t = 0; t < options.variant_names.size(); ++t) {
+        const std::string entry = fn + "__" + options.variant_names[t];
+        const int rows = schedule == Schedule::naive
+                             ? 0
+                             : detail::micro_kernel(Halide::Target(options.targets[t])).rows;
+        decls << "int " << entry << "(void* user_context, " << buffers << ");\n";
+        source << "\nextern \"C\" int " << entry << "__halide(void* user_context, bool tall, "
+               << buffers << ");\n"
+               << "extern \"C\" int " << entry << "(void* user_context, " << buffers << ") {\n"
+               << "  const bool tall = input != nullptr && input->dimensions == 2 && "
+                  "input->dim[1].extent >= "
+               << rows << ";\n"
+               << "  return " << entry << "__halide(user_context, tall, " << pass << ");\n}\n";
       }
     };
     declare(prefix + "forward__" + sname, false);
@@ -485,7 +684,8 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
   std::filesystem::create_directories(options.output_dir + "/nnfuse/generated");
   std::ofstream header(options.output_dir + "/nnfuse/generated/" + options.name + ".hpp");
   header << provenance << targets_line << "\n#pragma once\n\n#include <HalideRuntime.h>\n\n"
-         << "#include <array>\n#include <cstddef>\n#include <span>\n#include <string_view>\n#include <tuple>\n\n"
+         << "#include <array>\n#include <cstddef>\n#include <span>\n#include "
+            "<string_view>\n#include <tuple>\n\n"
          << "#include <nnfuse/runtime/kernel.hpp>\n#include <nnfuse/runtime/model.hpp>\n#include \""
          << options.spec_header << "\"\n\n"
          << "extern \"C\" {\n"
