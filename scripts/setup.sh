@@ -16,8 +16,8 @@ PACKAGES=(
   python3 python3-torch python3-numpy python3-matplotlib
   # AArch64 cross build, run under qemu
   g++-aarch64-linux-gnu qemu-user
-  # benchmark peers
-  libdnnl-dev libxnnpack-dev libopenblas-dev libeigen3-dev
+  # benchmark peers (XNNPACK's header includes pthreadpool.h, from libpthreadpool-dev)
+  libdnnl-dev libxnnpack-dev libpthreadpool-dev libopenblas-dev libeigen3-dev
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -36,15 +36,14 @@ namespace detail {
 
 template <class C>
 void add_peer_case(std::string_view peer, bool (*supports)(Activation), const PeerFactory& factory,
-                   std::set<std::string>& seen) {
+                   std::set<std::string>& seen, std::set<std::string>& left_out) {
   using Net = typename C::network;
   for (const std::size_t batch : C::batches) {
     const std::string name =
         "BM_Peer/" + std::string(peer) + "/" + std::string(C::label) + batch_suffix(batch);
     if (!seen.insert(name).second) continue;  // the seed's first layer is also a layer case
     if (!supports(C::activation)) {
-      std::fprintf(stderr, "%s: no %s operator: %s left out\n", std::string(peer).c_str(),
-                   std::string(to_string(C::activation)).c_str(), name.c_str());
+      left_out.insert(std::string(to_string(C::activation)));
       continue;
     }
     add({name, static_cast<double>(nnfuse::graph<Net>::flops(batch)), 0, [name, batch, factory] {
@@ -70,12 +69,21 @@ void add_peer_case(std::string_view peer, bool (*supports)(Activation), const Pe
 inline void add_peer_benchmarks(std::string_view peer, bool (*supports)(Activation),
                                 const PeerFactory& factory) {
   std::set<std::string> seen;
+  std::set<std::string> left_out;  // activations the peer has no operator for
   std::apply(
-      [&](auto... c) { (detail::add_peer_case<decltype(c)>(peer, supports, factory, seen), ...); },
+      [&](auto... c) {
+        (detail::add_peer_case<decltype(c)>(peer, supports, factory, seen, left_out), ...);
+      },
       seed_layer_cases{});
   std::apply(
-      [&](auto... c) { (detail::add_peer_case<decltype(c)>(peer, supports, factory, seen), ...); },
+      [&](auto... c) {
+        (detail::add_peer_case<decltype(c)>(peer, supports, factory, seen, left_out), ...);
+      },
       layer_cases{});
+  for (const std::string& act : left_out) {
+    std::fprintf(stderr, "%s: no %s operator: its rows are left out\n", std::string(peer).c_str(),
+                 act.c_str());
+  }
 }
 
 }  // namespace nnfuse_bench

@@ -1,0 +1,312 @@
+#!/usr/bin/python3
+"""Merges the benchmark programs' JSON files (one per round, pin mode, thread count and group,
+written by scripts/bench.sh) into one results file, prints the comparison table and draws a
+bar chart.
+
+    report.py --raw DIR --json OUT.json [--png OUT.png]
+
+Every figure is a median over all samples (rounds x repetitions) of one benchmark at one
+thread count and pin mode. The table gives, per shape and activation, each nnfuse schedule and
+peer: GFLOP/s, % of the FMA peak measured at that thread count, the ratio to the best peer,
+and user+sys CPU time over wall time (about 2 for a 2-thread run that really had two cores).
+Then the seed network's whole forward against the sum of the best peers' times for its two
+layers, the elementwise kernels against a copy of the same bytes, and any schedule slower
+than `naive`. Exits 1 when a benchmark reported an error (a failed reference check)."""
+
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+TIME_UNITS = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+FORWARD = re.compile(r"^BM_Forward/dense_(\d+)x(\d+)_(\w+?)/([^/]+)/([^/]+)/B:(\d+)$")
+SEED = re.compile(r"^BM_Forward/seed/([^/]+)/([^/]+)/B:(\d+)$")
+NODE = re.compile(r"^BM_Node/seed/([^/]+)/([^/]+)/([^/]+)/B:(\d+)$")
+PEER = re.compile(r"^BM_Peer/([^/]+)/(\d+)x(\d+)_(\w+?)/B:(\d+)$")
+ELEMENTWISE = re.compile(r"^BM_Elementwise/ew_(\w+?)/([^/]+)/([^/]+)/(\d+MiB)$")
+
+
+def load(raw_dir):
+    """Samples per (name, threads, pin mode), the machine's figures, and the errors."""
+    samples, machine, errors = {}, {}, []
+    files = sorted(glob.glob(os.path.join(raw_dir, "*.json")))
+    for path in files:
+        mode = "unpinned" if "_unpinned_" in os.path.basename(path) else "pinned"
+        with open(path, encoding="utf-8") as f:
+            try:
+                data = json.load(f)
+            except json.JSONDecodeError as e:
+                errors.append(f"{path}: not JSON ({e}); did the program crash?")
+                continue
+        ctx = data.get("context", {})
+        threads = int(ctx.get("nnfuse_threads", 1))
+        group = ctx.get("nnfuse_group", "?")
+        key = (threads, mode)
+        m = machine.setdefault(key, {"peak_gflops": [], "copy_gbps": [], "cpus_allowed": []})
+        m["peak_gflops"].append(float(ctx.get("nnfuse_peak_gflops", "nan")))
+        m["copy_gbps"].append(float(ctx.get("nnfuse_copy_gbps", "nan")))
+        m["cpus_allowed"].append(int(ctx.get("nnfuse_cpus_allowed", 0)))
+        for b in data.get("benchmarks", []):
+            if b.get("run_type", "iteration") != "iteration":
+                continue  # Google Benchmark's own aggregates; the medians are taken here
+            name = b["name"].replace("/process_time", "").replace("/real_time", "")
+            if b.get("error_occurred"):
+                errors.append(f"{name} ({threads} thread(s)): {b.get('error_message', '')}")
+                continue
+            unit = TIME_UNITS[b.get("time_unit", "ns")]
+            s = samples.setdefault((name, threads, mode), {"group": group, "values": []})
+            s["values"].append({
+                "time_us": b["real_time"] * unit,
+                "cpu_us": b["cpu_time"] * unit,
+                "gflops": b.get("GFLOP/s"),
+                "peak_fraction": b.get("peak_fraction"),
+                "gbps": b.get("GB/s"),
+                "bandwidth_fraction": b.get("bandwidth_fraction"),
+            })
+    return files, samples, machine, errors
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(samples):
+    rows = {}
+    for (name, threads, mode), s in samples.items():
+        v = s["values"]
+        time_us = median([x["time_us"] for x in v])
+        cpu_us = median([x["cpu_us"] for x in v])
+        rows[(name, threads, mode)] = {
+            "name": name, "group": s["group"], "threads": threads, "pin": mode,
+            "samples": len(v),
+            "median_time_us": time_us,
+            "median_gflops": median([x["gflops"] for x in v]),
+            "median_peak_fraction": median([x["peak_fraction"] for x in v]),
+            "median_gbps": median([x["gbps"] for x in v]),
+            "median_bandwidth_fraction": median([x["bandwidth_fraction"] for x in v]),
+            "cpu_per_wall": cpu_us / time_us if time_us else None,
+            "time_us": [x["time_us"] for x in v],
+        }
+    return rows
+
+
+def fmt(v, spec, none="-"):
+    return none if v is None else format(v, spec)
+
+
+def busy(r):
+    """A mark for a run whose process had less than 80 % of one core: the machine was busy."""
+    return "  (busy)" if r["cpu_per_wall"] is not None and r["cpu_per_wall"] < 0.8 else ""
+
+
+def layer_table(rows, threads, mode):
+    """{(batch, k, n, act): {entity: row}} of the single-layer and peer benchmarks."""
+    table = {}
+    for (name, t, m), r in rows.items():
+        if t != threads or m != mode:
+            continue
+        if f := FORWARD.match(name):
+            k, n, act, sched, variant, b = f.groups()
+            entity = f"nnfuse {sched}" + ("" if variant == "host" else f"/{variant}")
+        elif p := PEER.match(name):
+            entity, k, n, act, b = p.groups()
+        else:
+            continue
+        table.setdefault((int(b), int(k), int(n), act), {})[entity] = r
+    return table
+
+
+def is_peer(entity):
+    return not entity.startswith("nnfuse")
+
+
+def print_layers(table, threads, mode, peak):
+    print(f"\n== single layers, {threads} thread(s), {mode}; FMA peak {fmt(peak, '.1f')} GFLOP/s "
+          "(median of the programs' own measurements)")
+    print(f"{'(B,K,N) act':<26} {'kernel / peer':<20} {'GFLOP/s':>8} {'% peak':>7} "
+          f"{'x best peer':>11} {'cpu/wall':>8} {'n':>3}")
+    print("  (cpu/wall: the process's user+sys time over wall time, ~threads when it had its "
+          "cores; n: samples)")
+    comparisons = []
+    for key in sorted(table, key=lambda k: (k[1] * k[2], k[0], k[3])):
+        b, k, n, act = key
+        entities = table[key]
+        peers = {e: r for e, r in entities.items() if is_peer(e) and r["median_gflops"]}
+        best_peer = max(peers, key=lambda e: peers[e]["median_gflops"]) if peers else None
+        best = peers[best_peer]["median_gflops"] if best_peer else None
+        label = f"({b},{k},{n}) {act}"
+        for e in sorted(entities, key=lambda e: (is_peer(e), e)):
+            r = entities[e]
+            ratio = r["median_gflops"] / best if best and r["median_gflops"] else None
+            pf = r["median_peak_fraction"]
+            print(f"{label:<26} {e:<20} {fmt(r['median_gflops'], '8.1f'):>8} "
+                  f"{fmt(pf and 100 * pf, '6.1f'):>7} {fmt(ratio, '10.2f'):>11} "
+                  f"{fmt(r['cpu_per_wall'], '7.2f'):>8} {r['samples']:>3}{busy(r)}")
+            label = ""
+            if not is_peer(e):
+                comparisons.append({
+                    "shape": [b, k, n], "activation": act, "kernel": e, "threads": threads,
+                    "pin": mode, "gflops": r["median_gflops"], "peak_fraction": pf,
+                    "best_peer": best_peer, "best_peer_gflops": best, "ratio_to_best_peer": ratio,
+                })
+    return comparisons
+
+
+def print_seed(rows, threads, mode):
+    """The seed network's whole forward against the best peers' two layers, per batch."""
+    out = []
+    nnfuse = {}
+    for (name, t, m), r in rows.items():
+        if t == threads and m == mode and (s := SEED.match(name)):
+            sched, variant, b = s.groups()
+            nnfuse.setdefault(int(b), {})[sched + ("" if variant == "host" else "/" + variant)] = r
+    if not nnfuse:
+        return out
+    layers = layer_table(rows, threads, mode)
+    print(f"\n== seed network 784 -> 128 ReLU -> 10, {threads} thread(s), {mode}: whole forward "
+          "vs the best peer's time for each layer, added (goal: peers / nnfuse >= 1.2)")
+    print(f"{'B':>4} {'schedule':<12} {'nnfuse us':>10} {'layer 1 best':>22} {'layer 2 best':>22} "
+          f"{'sum us':>8} {'peers/nnfuse':>12}")
+    for b in sorted(nnfuse):
+        best = []
+        for key in ((b, 784, 128, "relu"), (b, 128, 10, "none")):
+            peers = {e: r for e, r in layers.get(key, {}).items() if is_peer(e)}
+            if peers:
+                e = min(peers, key=lambda e: peers[e]["median_time_us"])
+                best.append((e, peers[e]["median_time_us"]))
+        total = sum(t for _, t in best) if len(best) == 2 else None
+        for sched, r in sorted(nnfuse[b].items()):
+            ratio = total / r["median_time_us"] if total else None
+            cells = [f"{e} {t:.2f}" for e, t in best] + ["-"] * (2 - len(best))
+            print(f"{b:>4} {sched:<12} {r['median_time_us']:>10.2f} {cells[0]:>22} {cells[1]:>22} "
+                  f"{fmt(total, '8.2f'):>8} {fmt(ratio, '11.2f'):>12}")
+            out.append({"batch": b, "schedule": sched, "threads": threads, "pin": mode,
+                        "nnfuse_us": r["median_time_us"], "best_peer_layers": best,
+                        "peers_sum_us": total, "peers_over_nnfuse": ratio})
+    nodes = sorted((n.groups(), r) for (name, t, m), r in rows.items()
+                   if t == threads and m == mode and (n := NODE.match(name)))
+    for (kernel, sched, variant, b), r in nodes:
+        print(f"     node {kernel:<10} {sched:<8} B={b:<4} {r['median_time_us']:>9.2f} us "
+              f"{fmt(r['median_gflops'], '7.1f')} GFLOP/s")
+    return out
+
+
+def print_elementwise(rows, threads, mode):
+    out = []
+    copy = rows.get(("BM_Copy/64MiB", threads, mode))
+    ew = sorted((e.groups(), r) for (name, t, m), r in rows.items()
+                if t == threads and m == mode and (e := ELEMENTWISE.match(name)))
+    if not ew:
+        return out
+    copy_gbps = copy["median_gbps"] if copy else None
+    print(f"\n== elementwise on 64 MiB, {threads} thread(s), {mode}: copy of the same bytes "
+          f"{fmt(copy_gbps, '.1f')} GB/s (goal: >= 90 % for ReLU, >= 75 % for the others)")
+    for (act, sched, variant, size), r in ew:
+        frac = r["median_gbps"] / copy_gbps if copy_gbps and r["median_gbps"] else None
+        print(f"  {act:<10} {sched:<10} {fmt(r['median_gbps'], '7.2f')} GB/s  "
+              f"{fmt(frac and 100 * frac, '6.1f')} % of copy  cpu/wall "
+              f"{fmt(r['cpu_per_wall'], '.2f')}")
+        out.append({"activation": act, "schedule": sched, "threads": threads, "pin": mode,
+                    "gbps": r["median_gbps"], "copy_gbps": copy_gbps, "fraction_of_copy": frac})
+    return out
+
+
+def slower_than_naive(rows):
+    """(name, schedule, naive) for every non-naive kernel slower than `naive` on the same case."""
+    found = []
+    for (name, t, m), r in rows.items():
+        parts = name.split("/")
+        if parts[0] not in ("BM_Forward", "BM_Elementwise", "BM_Node"):
+            continue
+        idx = 3 if parts[0] == "BM_Node" else 2
+        if parts[idx] == "naive":
+            continue
+        naive = rows.get(("/".join(parts[:idx] + ["naive"] + parts[idx + 1:]), t, m))
+        if naive and naive["median_time_us"] < r["median_time_us"]:
+            found.append(f"{name} ({t} thread(s), {m}): {r['median_time_us']:.2f} us vs naive "
+                         f"{naive['median_time_us']:.2f} us")
+    return sorted(found)
+
+
+def draw(rows, keys, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(keys), 1, figsize=(14, 4.5 * len(keys)), squeeze=False)
+    for ax, (threads, mode) in zip(axes[:, 0], keys):
+        table = layer_table(rows, threads, mode)
+        shapes = sorted(table, key=lambda k: (k[1] * k[2], k[0], k[3]))
+        entities = sorted({e for s in shapes for e in table[s]}, key=lambda e: (is_peer(e), e))
+        width = 0.8 / max(len(entities), 1)
+        for i, e in enumerate(entities):
+            xs = [j + i * width for j, s in enumerate(shapes) if e in table[s]]
+            ys = [table[s][e]["median_gflops"] or 0 for s in shapes if e in table[s]]
+            ax.bar(xs, ys, width, label=e)
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(shapes))])
+        ax.set_xticklabels([f"({b},{k},{n}) {a}" for b, k, n, a in shapes], rotation=60,
+                           ha="right", fontsize=7)
+        ax.set_ylabel("GFLOP/s (median)")
+        ax.set_title(f"nnfuse schedules vs peers, {threads} thread(s), {mode}")
+        ax.legend(fontsize=7, ncol=4)
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--raw", required=True, help="folder of the programs' JSON files")
+    ap.add_argument("--json", required=True, help="merged results file to write")
+    ap.add_argument("--png", help="bar chart to draw")
+    args = ap.parse_args()
+
+    files, samples, machine, errors = load(args.raw)
+    if not files:
+        print(f"report.py: no JSON files in {args.raw}", file=sys.stderr)
+        return 1
+    rows = summarize(samples)
+    keys = sorted({(t, m) for _, t, m in rows})
+    peaks = {k: median(v["peak_gflops"]) for k, v in machine.items()}
+    result = {
+        "machine": {f"{t}_threads_{m}": {"peak_gflops": median(v["peak_gflops"]),
+                                          "copy_gbps": median(v["copy_gbps"]),
+                                          "cpus_allowed": min(v["cpus_allowed"])}
+                    for (t, m), v in machine.items()},
+        "benchmarks": sorted(rows.values(), key=lambda r: (r["threads"], r["pin"], r["name"])),
+        "layers": [], "seed": [], "elementwise": [],
+        "slower_than_naive": slower_than_naive(rows),
+        "errors": errors,
+    }
+    for threads, mode in keys:
+        peak = rows.get(("BM_PeakFma", threads, mode))
+        peak = peak["median_gflops"] if peak else peaks.get((threads, mode))
+        result["layers"] += print_layers(layer_table(rows, threads, mode), threads, mode, peak)
+        result["seed"] += print_seed(rows, threads, mode)
+        result["elementwise"] += print_elementwise(rows, threads, mode)
+    if result["slower_than_naive"]:
+        print("\n== slower than the naive schedule (a sanity check):")
+        for line in result["slower_than_naive"]:
+            print("  " + line)
+    with open(args.json, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    print(f"\nresults: {args.json}")
+    if args.png and keys:
+        draw(rows, keys, args.png)
+        print(f"chart:   {args.png}")
+    if errors:
+        print("\nERRORS (benchmarks that failed their reference check or crashed):")
+        for e in errors:
+            print("  " + e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
