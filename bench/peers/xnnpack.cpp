@@ -18,7 +18,11 @@
 namespace nnfuse_bench {
 namespace {
 
-pthreadpool_t pool = nullptr;
+// The process's pool (set once by --threads; null runs on the caller's thread).
+pthreadpool_t& pool() {
+  static pthreadpool_t threads = nullptr;
+  return threads;
+}
 
 void ok(xnn_status status, const char* what) {
   if (status != xnn_status_success) {
@@ -63,23 +67,23 @@ std::unique_ptr<PeerCall> make(const Problem& p, Activation act, std::span<float
                                        inf, 0, &op->fully_connected.op),
      "xnn_create_fully_connected_nc_f32");
   ok(xnn_setup_fully_connected_nc_f32(op->fully_connected.op, p.batch, p.input.data(), fc_out,
-                                      pool),
+                                      pool()),
      "xnn_setup_fully_connected_nc_f32");
   switch (act) {
     case Activation::sigmoid:
       ok(xnn_create_sigmoid_nc_f32(p.n, p.n, p.n, 0, &op->activation.op), "xnn_create_sigmoid");
-      ok(xnn_setup_sigmoid_nc_f32(op->activation.op, p.batch, fc_out, output.data(), pool),
+      ok(xnn_setup_sigmoid_nc_f32(op->activation.op, p.batch, fc_out, output.data(), pool()),
          "xnn_setup_sigmoid");
       break;
     case Activation::elu:
       ok(xnn_create_elu_nc_f32(p.n, p.n, p.n, elu_alpha, 0, &op->activation.op), "xnn_create_elu");
-      ok(xnn_setup_elu_nc_f32(op->activation.op, p.batch, fc_out, output.data(), pool),
+      ok(xnn_setup_elu_nc_f32(op->activation.op, p.batch, fc_out, output.data(), pool()),
          "xnn_setup_elu");
       break;
     case Activation::leaky_relu:
       ok(xnn_create_leaky_relu_nc_f32(p.n, p.n, p.n, leaky_relu_slope, 0, &op->activation.op),
          "xnn_create_leaky_relu");
-      ok(xnn_setup_leaky_relu_nc_f32(op->activation.op, p.batch, fc_out, output.data(), pool),
+      ok(xnn_setup_leaky_relu_nc_f32(op->activation.op, p.batch, fc_out, output.data(), pool()),
          "xnn_setup_leaky_relu");
       break;
     case Activation::tanh:
@@ -90,8 +94,8 @@ std::unique_ptr<PeerCall> make(const Problem& p, Activation act, std::span<float
       break;
   }
   op->call = [raw = op.get()] {
-    ok(xnn_run_operator(raw->fully_connected.op, pool), "xnn_run_operator");
-    if (raw->activation.op != nullptr) ok(xnn_run_operator(raw->activation.op, pool), "xnn_run");
+    ok(xnn_run_operator(raw->fully_connected.op, pool()), "xnn_run_operator");
+    if (raw->activation.op != nullptr) ok(xnn_run_operator(raw->activation.op, pool()), "xnn_run");
   };
   return op;
 }
@@ -99,8 +103,8 @@ std::unique_ptr<PeerCall> make(const Problem& p, Activation act, std::span<float
 void set_threads(int threads) {
   ok(xnn_initialize(nullptr), "xnn_initialize");
   if (threads > 1) {
-    pool = pthreadpool_create(static_cast<std::size_t>(threads));
-    if (pool == nullptr) throw std::runtime_error("pthreadpool_create failed");
+    pool() = pthreadpool_create(static_cast<std::size_t>(threads));
+    if (pool() == nullptr) throw std::runtime_error("pthreadpool_create failed");
   }
 }
 

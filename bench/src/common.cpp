@@ -21,32 +21,37 @@ std::vector<Entry>& entries() {
   return all;
 }
 
-bool any_check_failed = false;
-
 // The fixture of the benchmark running now. Google Benchmark runs one benchmark's repetitions
 // back to back, so one slot suffices, and the previous fixture (up to 64 MiB of weights) is
 // freed before the next one is built.
 struct Prepared {
   std::string name;
   std::function<void()> call;
+  bool any_check_failed = false;
 };
-Prepared current;
+
+Prepared& current() {
+  static Prepared slot;
+  return slot;
+}
 
 // Prepares `entry` unless it is the current one; on a check failure reports it and returns
 // nullptr (the benchmark is then skipped with the message, and the program exits 1).
 const std::function<void()>* prepared(const Entry& entry, std::string& error) {
-  if (current.name != entry.name) {
-    current = {};
+  Prepared& slot = current();
+  if (slot.name != entry.name) {
+    slot.name.clear();
+    slot.call = nullptr;  // frees the previous fixture first
     try {
-      current.call = entry.prepare();
-      current.name = entry.name;
+      slot.call = entry.prepare();
+      slot.name = entry.name;
     } catch (const std::exception& e) {
       error = e.what();
-      any_check_failed = true;
+      slot.any_check_failed = true;
       return nullptr;
     }
   }
-  return &current.call;
+  return &slot.call;
 }
 
 int parse_int(std::string_view flag, const std::string& value) {
@@ -170,7 +175,7 @@ int run_main(int argc, char** argv, std::string_view group, void (*set_threads)(
     }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
-    if (any_check_failed) {
+    if (current().any_check_failed) {
       std::fprintf(stderr, "%s: some outputs disagreed with the reference (see the errors)\n",
                    std::string(group).c_str());
       return 1;
