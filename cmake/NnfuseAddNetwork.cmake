@@ -1,5 +1,7 @@
 # nnfuse_add_network(<name> SPEC <header> NETWORK <C++ type> [GENERATOR <program>]
-#                    [TARGETS host | x86-64-multi | <halide target>...] [SCHEDULES naive manual])
+#                    [TARGETS host | x86-64-multi | <halide target>...]
+#                    [SCHEDULES naive manual fused mullapudi2016 adams2019 li2018]
+#                    [TYPICAL_BATCH <rows>] [MACHINE_PARAMS <parallelism,llc_bytes,balance>])
 #
 # Generates kernels for the network type declared in the spec header at build time and makes a
 # static library <name> (alias nnfuse::<name>) with the generated header
@@ -8,6 +10,11 @@
 # target strings for one architecture; `x86-64-multi` is the multi-target build
 # avx512 / avx2-fma / baseline with run-time dispatch and per-variant entry points; `host`
 # (the default) is the build machine's target. All libraries share one Halide runtime.
+# SCHEDULES (default naive manual): the hand-written ones (naive, manual, fused: whole-network
+# fusion) and Halide's autoschedulers (mullapudi2016, adams2019, li2018), which plan from the
+# spec's shapes and TYPICAL_BATCH (default 32) for MACHINE_PARAMS (default 2,33554432,40: two
+# cores, 32 MiB last-level cache); the schedule each one chose is written next to the kernels
+# as <kernel>__<variant>.schedule.h.
 # Networks given the same GENERATOR (in one directory) are compiled by one generator program,
 # so Halide.h is compiled once for all of them (tests/runtime does this).
 # Networks given the same GENERATOR (in one directory) are compiled by one generator program,
@@ -67,7 +74,8 @@ function(_nnfuse_write_generator generator)
 endfunction()
 
 function(nnfuse_add_network name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;NETWORK;GENERATOR" "TARGETS;SCHEDULES")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;NETWORK;GENERATOR;TYPICAL_BATCH;MACHINE_PARAMS"
+                        "TARGETS;SCHEDULES")
   if(NOT arg_SPEC OR NOT arg_NETWORK)
     message(FATAL_ERROR "nnfuse_add_network(${name}): SPEC and NETWORK are required")
   endif()
@@ -80,6 +88,31 @@ function(nnfuse_add_network name)
   if(NOT arg_SCHEDULES)
     set(arg_SCHEDULES naive manual)
   endif()
+  if(NOT arg_TYPICAL_BATCH)
+    set(arg_TYPICAL_BATCH 32)
+  endif()
+  if(NOT arg_MACHINE_PARAMS)
+    set(arg_MACHINE_PARAMS "2,33554432,40")
+  endif()
+  # The autoscheduler plugins the schedules need (Halide's CMake package names them).
+  set(plugins "")
+  foreach(s IN LISTS arg_SCHEDULES)
+    if(NOT s MATCHES "^(naive|manual|fused|mullapudi2016|adams2019|li2018)$")
+      message(FATAL_ERROR "nnfuse_add_network(${name}): unknown schedule '${s}' (known: naive, "
+                          "manual, fused, mullapudi2016, adams2019, li2018)")
+    endif()
+    foreach(plugin IN ITEMS Mullapudi2016 Adams2019 Li2018)
+      string(TOLOWER "${plugin}" lower)
+      if(s STREQUAL lower)
+        if(NOT TARGET Halide::${plugin})
+          message(FATAL_ERROR "nnfuse_add_network(${name}): schedule ${s} needs Halide's "
+                              "${plugin} autoscheduler plugin, which this Halide lacks")
+        endif()
+        list(APPEND plugins "$<TARGET_FILE:Halide::${plugin}>")
+      endif()
+    endforeach()
+  endforeach()
+  list(JOIN plugins "," plugins_arg)
   get_filename_component(spec "${arg_SPEC}" ABSOLUTE)
 
   # Targets and the variant names of the kernel grammar.
@@ -152,7 +185,8 @@ function(nnfuse_add_network name)
     add_custom_command(
       OUTPUT "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp" "${out}/${name}_kernels.a"
       COMMAND ${generator} --network ${name} --output-dir "${out}" --schedules "${schedules_arg}"
-              --targets "${targets_arg}" --variants "${variants_arg}"
+              --targets "${targets_arg}" --variants "${variants_arg}" --plugins "${plugins_arg}"
+              --typical-batch ${arg_TYPICAL_BATCH} --machine-params "${arg_MACHINE_PARAMS}"
       DEPENDS ${generator}
       COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg})"
       VERBATIM)

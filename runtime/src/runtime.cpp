@@ -1,6 +1,7 @@
 // The runtime's compiled part: Session's arena, the halide_malloc / halide_free overrides that
 // serve Halide's allocations from it, and the buffer descriptors Model::forward passes.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -49,6 +50,23 @@ void Session::begin_call() {
   used_ = 0;
   high_water_ = 0;
   heap_fallbacks_ = 0;
+  error_length_ = 0;
+  error_claimed_ = false;
+}
+
+void Session::record_error(const char* message) noexcept {
+  if (error_claimed_.exchange(true)) return;
+  std::size_t length = 0;
+  while (message != nullptr && message[length] != '\0' && length < error_.size()) {
+    error_[length] = message[length];
+    ++length;
+  }
+  while (length > 0 && (error_[length - 1] == '\n' || error_[length - 1] == ' ')) --length;
+  error_length_ = length;
+}
+
+std::string_view Session::last_error() const noexcept {
+  return {error_.data(), error_length_.load()};
 }
 
 void* Session::allocate(std::size_t bytes) noexcept {
@@ -90,9 +108,10 @@ VectorBuffer::VectorBuffer(const float* data, std::size_t size)
   buffer.dim = &dim;
 }
 
-void throw_kernel_error(std::string_view kernel, int code) {
+void throw_kernel_error(std::string_view kernel, int code, std::string_view message) {
   throw std::runtime_error("nnfuse: kernel " + std::string(kernel) + " failed with Halide error " +
-                           std::to_string(code));
+                           std::to_string(code) + (message.empty() ? "" : ": ") +
+                           std::string(message));
 }
 
 void AlignedFloats::Free::operator()(float* p) const noexcept {
@@ -111,6 +130,16 @@ AlignedFloats::AlignedFloats(std::size_t count)
 extern "C" void* halide_malloc(void* user_context, size_t bytes) {
   if (user_context == nullptr) return nnfuse::aligned_heap_for_halide(bytes);
   return static_cast<nnfuse::Session*>(user_context)->allocate(bytes);
+}
+
+// Halide's default prints and aborts; a library must not end its caller's process. The kernel
+// returns the error code, and Model::forward throws with this message.
+extern "C" void halide_error(void* user_context, const char* message) {
+  if (user_context == nullptr) {
+    std::fputs(message, stderr);
+    return;
+  }
+  static_cast<nnfuse::Session*>(user_context)->record_error(message);
 }
 
 extern "C" void halide_free(void* user_context, void* pointer) {

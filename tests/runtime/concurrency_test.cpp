@@ -61,6 +61,7 @@ TEST(Concurrency, ResidualNetworkManySessionsOneModel) {
 
 TEST(Concurrency, OddNetworkWithSoftmax) {
   check_concurrent<nnfuse::generated::test_odd::manual>(4, 60);
+  check_concurrent<nnfuse::generated::test_odd::fused>(4, 60);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Generated kernels (every schedule built) against the scalar reference forward of the DSL,
-// whole network, for batch sizes 1, 2, 5 and 64: |kernel - reference| <= 1e-5 * max(1, |ref|).
+// whole network, for batch sizes 1 to 64 around the tile heights: |kernel - reference| <= 1e-5 *
+// max(1, |ref|).
 #include <cmath>
 #include <random>
 #include <vector>
@@ -9,6 +10,8 @@
 #include <nnfuse/generated/test_mlp.hpp>
 #include <nnfuse/generated/test_odd.hpp>
 #include <nnfuse/generated/test_residual.hpp>
+
+#include "each_schedule.hpp"
 
 namespace {
 
@@ -29,7 +32,9 @@ void check_forward() {
   nnfuse::Session session;
   std::mt19937 rng(2);
   std::uniform_real_distribution<float> dist(-3.0F, 3.0F);
-  for (std::size_t batch : {1U, 2U, 5U, 64U}) {
+  // Around the micro-kernel's rows (6 on AVX2, 12 on AVX-512), the fused chunks and the
+  // autoschedulers' typical batch (32).
+  for (std::size_t batch : {1U, 2U, 5U, 6U, 7U, 12U, 13U, 25U, 32U, 33U, 64U}) {
     std::vector<float> input(batch * nnfuse::graph<Net>::in_width);
     for (float& v : input) v = dist(rng);
     std::vector<float> output(batch * nnfuse::graph<Net>::out_width);
@@ -44,23 +49,17 @@ void check_forward() {
   }
 }
 
-TEST(Forward, MlpNaive) {
-  check_forward<nnfuse::generated::test_mlp::naive>();
+TEST(Forward, MlpEverySchedule) {
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_mlp::schedules>(
+      [](auto s) { check_forward<decltype(s)>(); });
 }
-TEST(Forward, MlpManual) {
-  check_forward<nnfuse::generated::test_mlp::manual>();
+TEST(Forward, ResidualEverySchedule) {
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_residual::schedules>(
+      [](auto s) { check_forward<decltype(s)>(); });
 }
-TEST(Forward, ResidualNaive) {
-  check_forward<nnfuse::generated::test_residual::naive>();
-}
-TEST(Forward, ResidualManual) {
-  check_forward<nnfuse::generated::test_residual::manual>();
-}
-TEST(Forward, OddNaive) {
-  check_forward<nnfuse::generated::test_odd::naive>();
-}
-TEST(Forward, OddManual) {
-  check_forward<nnfuse::generated::test_odd::manual>();
+TEST(Forward, OddEverySchedule) {
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_odd::schedules>(
+      [](auto s) { check_forward<decltype(s)>(); });
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include <nnfuse/generated/test_odd.hpp>
 #include <nnfuse/generated/test_residual.hpp>
 
+#include "each_schedule.hpp"
+
 namespace {
 
 // `count` floats ending exactly at a PROT_NONE page (and starting after one).
@@ -75,11 +77,10 @@ void run_guarded(std::size_t batch) {
 }
 
 TEST(GuardPages, OddShapesStayInsideTheirBuffers) {
-  for (std::size_t batch : {1U, 2U, 5U, 17U, 33U}) {
-    run_guarded<nnfuse::generated::test_residual::naive>(batch);
-    run_guarded<nnfuse::generated::test_residual::manual>(batch);
-    run_guarded<nnfuse::generated::test_odd::naive>(batch);
-    run_guarded<nnfuse::generated::test_odd::manual>(batch);
+  for (std::size_t batch : {1U, 2U, 5U, 6U, 7U, 17U, 33U}) {
+    auto check = [batch](auto s) { run_guarded<decltype(s)>(batch); };
+    nnfuse_test::for_each_schedule<nnfuse::generated::test_residual::schedules>(check);
+    nnfuse_test::for_each_schedule<nnfuse::generated::test_odd::schedules>(check);
   }
 }
 

@@ -13,6 +13,8 @@
 #include <nnfuse/generated/test_mlp.hpp>
 #include <nnfuse/generated/test_odd.hpp>
 
+#include "each_schedule.hpp"
+
 namespace {
 
 const std::filesystem::path data_dir = NNFUSE_RUNTIME_TEST_DATA;
@@ -41,17 +43,17 @@ void check_against_torch(const std::filesystem::path& weights, const std::filesy
 
 TEST(TorchGolden, SeedNetwork) {
   // tests/runtime's Mlp is the seed network's type; the weights are the example's.
-  check_against_torch<nnfuse::generated::test_mlp::naive>(mnist_dir / "mnist_mlp.safetensors",
-                                                          mnist_dir / "mnist_batch32.safetensors");
-  check_against_torch<nnfuse::generated::test_mlp::manual>(mnist_dir / "mnist_mlp.safetensors",
-                                                           mnist_dir / "mnist_batch32.safetensors");
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_mlp::schedules>([](auto s) {
+    check_against_torch<decltype(s)>(mnist_dir / "mnist_mlp.safetensors",
+                                     mnist_dir / "mnist_batch32.safetensors");
+  });
 }
 
 TEST(TorchGolden, OddNetwork) {
-  check_against_torch<nnfuse::generated::test_odd::naive>(data_dir / "odd_net.safetensors",
-                                                          data_dir / "odd_batch.safetensors");
-  check_against_torch<nnfuse::generated::test_odd::manual>(data_dir / "odd_net.safetensors",
-                                                           data_dir / "odd_batch.safetensors");
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_odd::schedules>([](auto s) {
+    check_against_torch<decltype(s)>(data_dir / "odd_net.safetensors",
+                                     data_dir / "odd_batch.safetensors");
+  });
 }
 
 using Mlp = nnfuse::generated::test_mlp::manual;
@@ -110,6 +112,25 @@ TEST(ModelErrors, WeightsOfAnotherNetworkNameFileAndTensor) {
     EXPECT_EQ(e.tensor(), "fc1.weight");
   }
   EXPECT_THROW((nnfuse::Model<Mlp>(data_dir / "does_not_exist.safetensors")), nnfuse::WeightsError);
+}
+
+// A kernel called directly with a malformed buffer returns Halide's error code and leaves the
+// message in the Session, instead of Halide's default of printing and aborting the process.
+TEST(Session, KeepsHalidesErrorMessageInsteadOfAborting) {
+  const auto model = small_model();
+  nnfuse::Session session;
+  std::vector<float> input(784 * 3, 0.5F);
+  std::vector<float> output(9 * 3);  // the network's output is 10 wide
+  nnfuse::detail::RowsBuffer in(input.data(), 784, 3);
+  nnfuse::detail::RowsBuffer out(output.data(), 9, 3);
+  nnfuse::detail::VectorBuffer weights(model.packed().data(), model.packed().size());
+  session.begin_call();
+  const int code = Mlp::forward(&session, &in.buffer, nullptr, &weights.buffer, &out.buffer);
+  EXPECT_NE(code, 0);
+  const std::string message(session.last_error());
+  EXPECT_NE(message.find("Output buffer"), std::string::npos) << message;
+  session.begin_call();
+  EXPECT_TRUE(session.last_error().empty()) << "a new call starts without an error";
 }
 
 TEST(Session, ArenaServesHalideAfterTheFirstCallOfABatchSize) {

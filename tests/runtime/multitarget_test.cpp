@@ -9,6 +9,8 @@
 
 #include <nnfuse/generated/test_multi.hpp>
 
+#include "each_schedule.hpp"
+
 namespace {
 
 template <class Compiled>
@@ -50,11 +52,9 @@ void check_every_variant() {
   EXPECT_THROW(model.forward_variant(3, session, input, output), std::invalid_argument);
 }
 
-TEST(MultiTarget, Naive) {
-  check_every_variant<nnfuse::generated::test_multi::naive>();
-}
-TEST(MultiTarget, Manual) {
-  check_every_variant<nnfuse::generated::test_multi::manual>();
+TEST(MultiTarget, EverySchedule) {
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_multi::schedules>(
+      [](auto s) { check_every_variant<decltype(s)>(); });
 }
 
 }  // namespace

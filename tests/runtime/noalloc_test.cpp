@@ -11,6 +11,8 @@
 #include <nnfuse/generated/test_odd.hpp>
 #include <nnfuse/generated/test_residual.hpp>
 
+#include "each_schedule.hpp"
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define NNFUSE_COUNT_ALLOCATIONS 0
 #elif defined(__has_feature)
@@ -88,12 +90,10 @@ void check_no_allocation(std::size_t batch) {
 TEST(NoAllocation, WarmedForwardOfEveryScheduleAndNetwork) {
   if (!NNFUSE_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns malloc in this build";
   for (std::size_t batch : {1U, 7U, 64U}) {
-    check_no_allocation<nnfuse::generated::test_mlp::naive>(batch);
-    check_no_allocation<nnfuse::generated::test_mlp::manual>(batch);
-    check_no_allocation<nnfuse::generated::test_residual::naive>(batch);
-    check_no_allocation<nnfuse::generated::test_residual::manual>(batch);
-    check_no_allocation<nnfuse::generated::test_odd::naive>(batch);
-    check_no_allocation<nnfuse::generated::test_odd::manual>(batch);
+    auto check = [batch](auto s) { check_no_allocation<decltype(s)>(batch); };
+    nnfuse_test::for_each_schedule<nnfuse::generated::test_mlp::schedules>(check);
+    nnfuse_test::for_each_schedule<nnfuse::generated::test_residual::schedules>(check);
+    nnfuse_test::for_each_schedule<nnfuse::generated::test_odd::schedules>(check);
   }
 }
 

@@ -1,6 +1,7 @@
 // The command line of a generator program, which may know several networks:
 //   <generator> --network NAME --output-dir DIR --schedules naive,manual --targets T1,T2
-//               --variants V1,V2
+//               --variants V1,V2 [--plugins P1.so,P2.so] [--typical-batch 32]
+//               [--machine-params parallelism,llc_bytes,balance]
 // It writes DIR/nnfuse/generated/NAME.hpp, DIR/NAME_kernels.cpp and DIR/NAME_kernels.a, and
 // exits non-zero with a message naming the bad argument on misuse.
 #pragma once
@@ -57,6 +58,18 @@ inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEn
         options.targets = split_list(value);
       } else if (flag == "--variants") {
         options.variant_names = split_list(value);
+      } else if (flag == "--plugins") {
+        options.plugins = split_list(value);
+      } else if (flag == "--typical-batch") {
+        std::size_t used = 0;
+        const int batch = std::stoi(value, &used);
+        if (used != value.size() || batch < 1) {
+          throw std::invalid_argument("--typical-batch must be a positive integer, not '" + value +
+                                      "'");
+        }
+        options.typical_batch = batch;
+      } else if (flag == "--machine-params") {
+        options.machine_params = value;
       } else {
         throw std::invalid_argument("unknown option " + flag);
       }

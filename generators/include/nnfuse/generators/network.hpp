@@ -46,17 +46,53 @@ inline constexpr std::size_t tile_columns(std::size_t n) {
 }
 inline constexpr std::size_t packed_alignment_floats = 16;
 
-enum class Schedule { naive, manual };
+// The schedules a network can be built with (docs/ARCHITECTURE.md, "Schedules"):
+//   naive          the algorithm as written: root nodes, nothing vectorized
+//   manual         hand-written per-layer plan: register-tiled micro-kernel, tall/short batch
+//   fused          manual's nodes, all computed per batch chunk (whole-network fusion)
+//   mullapudi2016, adams2019, li2018   Halide's autoschedulers, from the spec's shapes and a
+//                  declared typical batch
+enum class Schedule { naive, manual, fused, mullapudi2016, adams2019, li2018 };
+
+struct ScheduleName {
+  Schedule schedule;
+  std::string_view name;
+  std::string_view autoscheduler;  // Halide's name for it; empty for a hand-written schedule
+};
+
+inline constexpr std::array<ScheduleName, 6> schedule_names{{
+    {Schedule::naive, "naive", ""},
+    {Schedule::manual, "manual", ""},
+    {Schedule::fused, "fused", ""},
+    {Schedule::mullapudi2016, "mullapudi2016", "Mullapudi2016"},
+    {Schedule::adams2019, "adams2019", "Adams2019"},
+    {Schedule::li2018, "li2018", "Li2018"},
+}};
+
+inline const ScheduleName& schedule_name(Schedule s) {
+  for (const auto& n : schedule_names) {
+    if (n.schedule == s) return n;
+  }
+  throw std::logic_error("nnfuse generator: a schedule without a name");
+}
 
 inline std::string to_string(Schedule s) {
-  return s == Schedule::naive ? "naive" : "manual";
+  return std::string(schedule_name(s).name);
 }
 
 inline Schedule parse_schedule(const std::string& name) {
-  if (name == "naive") return Schedule::naive;
-  if (name == "manual") return Schedule::manual;
-  throw std::invalid_argument("nnfuse generator: unknown schedule '" + name +
-                              "' (known: naive, manual)");
+  std::string known;
+  for (const auto& n : schedule_names) {
+    if (n.name == name) return n.schedule;
+    known += (known.empty() ? "" : ", ") + std::string(n.name);
+  }
+  throw std::invalid_argument("nnfuse generator: unknown schedule '" + name + "' (known: " + known +
+                              ")");
+}
+
+// The hand-tuned schedules, which share the micro-kernel.
+inline bool is_tuned(Schedule s) {
+  return s == Schedule::manual || s == Schedule::fused;
 }
 
 // Where each tensor of the parameter block lives in a schedule's packed buffer.
@@ -285,7 +321,7 @@ inline MicroKernel micro_kernel(const Halide::Target& target) {
 
 inline NodePlan node_plan(Schedule schedule, const Halide::Target& target,
                           const Halide::ImageParam& input) {
-  return {input.dim(1).extent(), schedule == Schedule::naive ? 0 : micro_kernel(target).rows};
+  return {input.dim(1).extent(), is_tuned(schedule) ? micro_kernel(target).rows : 0};
 }
 
 // Below this many multiply-adds per call a second thread costs more than it brings: waking
@@ -307,7 +343,8 @@ inline constexpr int parallel_threshold_macs = 1 << 18;
 // Measured on this project's 2-core AVX2 machine (2026-11-27): a 64-column tall tile let LLVM
 // spill an accumulator inside the k loop (forward 40 % slower than the node alone); one panel
 // per tall tile keeps all twelve in registers.
-inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipeline_output) {
+inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipeline_output,
+                           bool threads) {
   const MicroKernel mk = micro_kernel(target);
   const int panel = static_cast<int>(manual_panel);
   const int short_columns = static_cast<int>(tile_columns(static_cast<std::size_t>(f.out_width)));
@@ -334,14 +371,15 @@ inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipe
                rows == 1 ? Halide::TailStrategy::RoundUp : Halide::TailStrategy::ShiftInwards)
         .reorder(ni, bi, bo, no)
         .fuse(bo, no, tile)
-        .vectorize(ni, panel, column_tail)
-        .unroll(bi);
+        .vectorize(ni, panel, column_tail);
     if (parallel) s.parallel(tile);
   };
   Halide::Stage tall = y.specialize(f.tall);  // `tall` is false in what follows it
-  plan(tall.specialize(worth_threads), panel, mk.rows, true);
+  if (threads) {                              // not inside a fused chunk, which is itself one task
+    plan(tall.specialize(worth_threads), panel, mk.rows, true);
+    plan(y.specialize(!f.tall && worth_threads), short_columns, 1, true);
+  }
   plan(tall, panel, mk.rows, false);
-  plan(y.specialize(worth_threads), short_columns, 1, true);
   plan(y, short_columns, 1, false);
 
   // The tall accumulator: one panel by `rows`, every element a register.
@@ -368,37 +406,55 @@ inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipe
 // parallel over rows when large. ShiftInwards (the last vector overlaps the one before)
 // instead of GuardWithIf: Halide 14 left the stores of a GuardWithIf-split intermediate
 // unpredicated, writing past the row (caught by valgrind).
-inline void schedule_rows(Halide::Func& f, int width, const Halide::Expr& batch) {
+inline void schedule_rows(Halide::Func& f, int width, const Halide::Expr& batch, bool threads) {
   const Halide::Var n = f.args()[0];
   const Halide::Var b = f.args()[1];
   int lanes = static_cast<int>(manual_panel);
   while (lanes > 1 && lanes > width) lanes /= 2;
   if (lanes > 1) f.vectorize(n, lanes, Halide::TailStrategy::ShiftInwards);
-  f.specialize(batch * width >= parallel_threshold_macs / 16).parallel(b, 4);
+  if (threads) f.specialize(batch * width >= parallel_threshold_macs / 16).parallel(b);
 }
 
-// Schedules node `f` (computed at the root, or inlined into its consumer when it is the output).
+// Where a node is computed and whether it may start threads of its own.
+struct Placement {
+  Halide::LoopLevel level = Halide::LoopLevel::root();  // for the node's intermediates
+  bool pipeline_output = false;
+  bool threads = true;
+};
+
+// Schedules node `f`; its output's own placement (root, or inside a fused chunk) is the
+// caller's.
 inline void schedule_node(NodeFuncs& f, Schedule schedule, const Halide::Target& target,
-                          bool pipeline_output) {
+                          const Placement& where) {
   const Halide::Expr& batch = f.batch;
-  if (schedule == Schedule::naive) {
+  const bool row_epilogue = f.out.name() != f.elementwise.name();
+  if (!is_tuned(schedule)) {  // naive; the autoschedulers place everything themselves
+    if (schedule != Schedule::naive) return;
     if (f.accumulator) f.accumulator->compute_at(f.elementwise, f.elementwise.args()[1]);
-    if (f.out.name() != f.elementwise.name()) f.elementwise.compute_root();
+    if (row_epilogue) f.elementwise.compute_root();
     for (auto& r : f.row_funcs) r.compute_root();
     return;
   }
   if (f.accumulator) {
-    schedule_dense(f, target, pipeline_output && f.out.name() == f.elementwise.name());
-  } else if (f.out.name() != f.elementwise.name()) {
-    schedule_rows(f.elementwise, f.out_width, batch);
+    schedule_dense(f, target, where.pipeline_output && !row_epilogue, where.threads);
+  } else if (row_epilogue) {
+    schedule_rows(f.elementwise, f.out_width, batch, where.threads);
   }
-  if (f.out.name() != f.elementwise.name()) {
-    f.elementwise.compute_root();
-    for (auto& r : f.row_funcs) r.compute_root();
-    schedule_rows(f.out, f.out_width, batch);
+  if (row_epilogue) {
+    f.elementwise.compute_at(where.level);
+    for (auto& r : f.row_funcs) r.compute_at(where.level);
+    schedule_rows(f.out, f.out_width, batch, where.threads);
   } else if (!f.accumulator) {
-    schedule_rows(f.out, f.out_width, batch);
+    schedule_rows(f.out, f.out_width, batch, where.threads);
   }
+}
+
+// Rows per chunk of the `fused` schedule: whole micro-kernel tiles, as many as keep the widest
+// hidden tensor of a chunk within 16 KiB (half of L1), at most four.
+inline int fused_chunk_rows(const Halide::Target& target, int widest_hidden) {
+  const int rows = micro_kernel(target).rows;
+  const int tiles = std::clamp(16384 / (rows * std::max(widest_hidden, 1) * 4), 1, 4);
+  return rows * tiles;
 }
 
 }  // namespace detail
@@ -412,6 +468,11 @@ struct GeneratorOptions {
   // Halide target strings; several make a multi-target build, the last one the baseline.
   std::vector<std::string> targets;
   std::vector<std::string> variant_names;  // one per target: `avx512`, `baseline`, ...
+  // For the autoschedulers: the plugins to load, the batch size to plan for, and Halide's
+  // machine parameters (parallelism, last-level cache bytes, load cost / arithmetic cost).
+  std::vector<std::string> plugins;
+  int typical_batch = 32;
+  std::string machine_params = "2,33554432,40";
 };
 
 namespace detail {
@@ -454,26 +515,59 @@ struct BuiltPipeline {
   std::vector<Halide::Argument> args;
 };
 
+// Estimates for the autoschedulers: the spec's widths and the typical batch.
+inline void estimate(Halide::ImageParam& p, int width, int batch) {
+  p.set_estimates({{0, width}, {0, batch}});
+}
+inline void estimate(Halide::OutputImageParam p, int width, int batch) {
+  p.set_estimates({{0, width}, {0, batch}});
+}
+
+using PipelineBuilder = std::function<BuiltPipeline(const Halide::Target&, Schedule)>;
+
+inline bool is_autoscheduled(Schedule s) {
+  return !schedule_name(s).autoscheduler.empty();
+}
+
+inline void compile_one(BuiltPipeline built, const Halide::Target& target,
+                        const std::string& function, const GeneratorOptions& options,
+                        std::vector<std::string>& objects) {
+  const std::string file = options.output_dir + "/" + function + ".o";
+  built.pipeline.compile_to_object(file, built.args, function, target);
+  if (std::getenv("NNFUSE_EMIT_STMT") != nullptr) {  // for reading what a schedule became
+    built.pipeline.compile_to_lowered_stmt(options.output_dir + "/" + function + ".stmt",
+                                           built.args, Halide::StmtOutputFormat::Text, target);
+  }
+  objects.push_back(file);
+}
+
 // Builds the pipeline once per target (schedules depend on the target's registers) and
-// compiles each to an object named <fn>__<variant>.
-inline void compile_variants(const std::function<BuiltPipeline(const Halide::Target&)>& build,
-                             const std::string& fn, const GeneratorOptions& options,
-                             std::vector<std::string>& objects) {
+// compiles each to the Halide function <fn>__<variant>__halide, which the C entry point
+// <fn>__<variant> wraps (generate()). An autoscheduled pipeline is planned for the typical
+// batch and may split rows by more than a smaller batch has, so it comes with a
+// <fn>__<variant>__small__halide built with `manual`, which the entry point runs below the
+// typical batch.
+inline void compile_variants(const PipelineBuilder& build, const std::string& fn, Schedule schedule,
+                             const GeneratorOptions& options, std::vector<std::string>& objects) {
   for (std::size_t t = 0; t < options.targets.size(); ++t) {
     // No runtime in the kernels: one shared runtime serves every library (Halide #4894).
     const Halide::Target target = Halide::Target(options.targets[t])
                                       .with_feature(Halide::Target::NoRuntime)
                                       .with_feature(Halide::Target::UserContext);
-    BuiltPipeline built = build(target);
-    // The Halide function; the C entry point <fn>__<variant> wraps it (generate()).
-    const std::string variant_fn = fn + "__" + options.variant_names[t] + "__halide";
-    const std::string file = options.output_dir + "/" + variant_fn + ".o";
-    built.pipeline.compile_to_object(file, built.args, variant_fn, target);
-    if (std::getenv("NNFUSE_EMIT_STMT") != nullptr) {  // for reading what a schedule became
-      built.pipeline.compile_to_lowered_stmt(options.output_dir + "/" + variant_fn + ".stmt",
-                                             built.args, Halide::StmtOutputFormat::Text, target);
+    const std::string variant_fn = fn + "__" + options.variant_names[t];
+    BuiltPipeline built = build(target, schedule);
+    if (is_autoscheduled(schedule)) {
+      // The schedule the autoscheduler chose, as C++, next to the object (for reading, and
+      // for checking in where a network ships).
+      const Halide::AutoSchedulerResults results =
+          built.pipeline.auto_schedule(std::string(schedule_name(schedule).autoscheduler), target,
+                                       Halide::MachineParams(options.machine_params));
+      std::ofstream(options.output_dir + "/" + variant_fn + ".schedule.h")
+          << results.schedule_source;
+      compile_one(build(target, Schedule::manual), target, variant_fn + "__small__halide", options,
+                  objects);
     }
-    objects.push_back(file);
+    compile_one(std::move(built), target, variant_fn + "__halide", options, objects);
   }
 }
 
@@ -489,11 +583,21 @@ inline void constrain(Halide::OutputImageParam p, int width) {
 
 }  // namespace detail
 
+// Halide's load_plugin registers the autoscheduler again on every call; a generator program
+// that makes several networks loads each plugin once.
+inline void load_plugin_once(const std::string& path) {
+  static std::vector<std::string> loaded;
+  if (std::find(loaded.begin(), loaded.end(), path) != loaded.end()) return;
+  Halide::load_plugin(path);
+  loaded.push_back(path);
+}
+
 // Writes <output_dir>/nnfuse/generated/<name>.hpp, <name>_kernels.cpp and one object per kernel and
 // target; prints the object files, one per line, for the build system.
 template <class Net>
 std::vector<std::string> generate(const GeneratorOptions& options) {
   using G = graph<Net>;
+  for (const auto& plugin : options.plugins) load_plugin_once(plugin);
   std::vector<std::string> objects;
   std::ostringstream decls;    // extern "C" declarations of every variant function
   std::ostringstream structs;  // one struct per schedule
@@ -506,7 +610,7 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
     std::vector<detail::Kernel> node_kernels;
 
     // The whole network in one pipeline: tensor 0 is the input, tensor t the output of node t-1.
-    auto build_forward = [&](const Halide::Target& target) {
+    auto build_forward = [&](const Halide::Target& target, Schedule schedule) {
       Halide::ImageParam input(Halide::Float(32), 2, "input");
       Halide::ImageParam packed(Halide::Float(32), 1, "packed");
       std::vector<Halide::Func> tensors{Halide::Func(input)};
@@ -524,16 +628,56 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
             tensors.push_back(nodes.back().out);
           });
       Halide::Func forward = tensors.back();
-      for (std::size_t t = 0; t < nodes.size(); ++t) {
-        if (t + 1 < nodes.size()) nodes[t].out.compute_root();
-        detail::schedule_node(nodes[t], schedule, target, t + 1 == nodes.size());
+      if (schedule == Schedule::fused) {
+        // Whole-network fusion: a trivial output Func cut into chunks of rows, every node
+        // computed per chunk, so hidden tensors stay in L1 between layers. A batch smaller than
+        // a chunk is one chunk.
+        int widest = 0;
+        for (std::size_t t = 0; t + 1 < nodes.size(); ++t) {
+          widest = std::max(widest, nodes[t].out_width);
+        }
+        const int chunk_rows = detail::fused_chunk_rows(target, widest);
+        Halide::Func result("result");
+        const Halide::Var n("n");
+        const Halide::Var b("b");
+        const Halide::Var chunk("chunk");
+        const Halide::Var rows("rows");
+        result(n, b) = forward(n, b);
+        int lanes = static_cast<int>(manual_panel);
+        while (lanes > 1 && lanes > static_cast<int>(G::out_width)) lanes /= 2;
+        if (lanes > 1) result.vectorize(n, lanes, Halide::TailStrategy::ShiftInwards);
+        result.specialize(plan.batch >= chunk_rows)
+            .split(b, chunk, rows, chunk_rows, Halide::TailStrategy::ShiftInwards)
+            .parallel(chunk);
+        result.split(b, chunk, rows, plan.batch, Halide::TailStrategy::RoundUp);  // one chunk
+        const detail::Placement inside{Halide::LoopLevel(result, chunk), false, false};
+        for (auto& node : nodes) {
+          node.out.compute_at(result, chunk);
+          detail::schedule_node(node, schedule, target, inside);
+        }
+        forward = result;
+      } else {
+        for (std::size_t t = 0; t < nodes.size(); ++t) {
+          if (t + 1 < nodes.size() && schedule != Schedule::naive && !is_tuned(schedule)) {
+            continue;  // an autoscheduler places the nodes
+          }
+          if (t + 1 < nodes.size()) nodes[t].out.compute_root();
+          detail::schedule_node(nodes[t], schedule, target,
+                                {Halide::LoopLevel::root(), t + 1 == nodes.size(), true});
+        }
       }
       detail::constrain(input, static_cast<int>(G::in_width));
       packed.dim(0).set_bounds(0, static_cast<int>(layout.floats));
       detail::constrain(forward.output_buffer(), static_cast<int>(G::out_width));
+      detail::estimate(input, static_cast<int>(G::in_width), options.typical_batch);
+      packed.set_estimates({{0, static_cast<int>(layout.floats)}});
+      plan.tall.set_estimate(true);
+      detail::estimate(forward.output_buffer(), static_cast<int>(G::out_width),
+                       options.typical_batch);
       return detail::BuiltPipeline{Halide::Pipeline(forward), {plan.tall, input, packed}};
     };
-    detail::compile_variants(build_forward, prefix + "forward__" + sname, options, objects);
+    detail::compile_variants(build_forward, prefix + "forward__" + sname, schedule, options,
+                             objects);
 
     // One function per fused node, reading its input (and residual) from buffers.
     boost::hana::for_each(
@@ -541,27 +685,33 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
         [&](auto i) {
           constexpr std::size_t I = decltype(i)::value;
           using Node = FusedNode<Net, I>;
-          auto build = [&](const Halide::Target& target) {
+          auto build = [&](const Halide::Target& target, Schedule schedule) {
             Halide::ImageParam input(Halide::Float(32), 2, "input");
             Halide::ImageParam residual(Halide::Float(32), 2, "residual");
             Halide::ImageParam packed(Halide::Float(32), 1, "packed");
             detail::NodePlan plan = detail::node_plan(schedule, target, input);
             detail::NodeFuncs node = detail::build_node<Net, I>(
                 Halide::Func(input), Halide::Func(residual), packed, layout, plan);
-            detail::schedule_node(node, schedule, target, true);
+            detail::schedule_node(node, schedule, target, {Halide::LoopLevel::root(), true, true});
             detail::constrain(input, static_cast<int>(Node::in_width));
             packed.dim(0).set_bounds(0, static_cast<int>(layout.floats));
             detail::constrain(node.out.output_buffer(), static_cast<int>(Node::out_width));
+            detail::estimate(input, static_cast<int>(Node::in_width), options.typical_batch);
+            packed.set_estimates({{0, static_cast<int>(layout.floats)}});
+            plan.tall.set_estimate(true);
+            detail::estimate(node.out.output_buffer(), static_cast<int>(Node::out_width),
+                             options.typical_batch);
             std::vector<Halide::Argument> args{plan.tall, input};
             if (Node::adds_residual) {
               detail::constrain(residual, static_cast<int>(Node::out_width));
+              detail::estimate(residual, static_cast<int>(Node::out_width), options.typical_batch);
               args.push_back(residual);
             }
             args.push_back(packed);
             return detail::BuiltPipeline{Halide::Pipeline(node.out), args};
           };
           const std::string fn = prefix + node_name<Net, I>() + "__" + sname;
-          detail::compile_variants(build, fn, options, objects);
+          detail::compile_variants(build, fn, schedule, options, objects);
           node_kernels.push_back({fn, Node::adds_residual});
         });
 
@@ -575,17 +725,26 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
           std::string("input, ") + (residual ? "residual, " : "") + "packed, output";
       for (std::size_t t = 0; t < options.variant_names.size(); ++t) {
         const std::string entry = fn + "__" + options.variant_names[t];
-        const int rows = schedule == Schedule::naive
-                             ? 0
-                             : detail::micro_kernel(Halide::Target(options.targets[t])).rows;
+        const Halide::Target target(options.targets[t]);
+        const bool small_fallback = detail::is_autoscheduled(schedule);
+        const int rows =
+            is_tuned(schedule) || small_fallback ? detail::micro_kernel(target).rows : 0;
         decls << "int " << entry << "(void* user_context, " << buffers << ");\n";
         source << "\nextern \"C\" int " << entry << "__halide(void* user_context, bool tall, "
-               << buffers << ");\n"
-               << "extern \"C\" int " << entry << "(void* user_context, " << buffers << ") {\n"
-               << "  const bool tall = input != nullptr && input->dimensions == 2 && "
-                  "input->dim[1].extent >= "
-               << rows << ";\n"
-               << "  return " << entry << "__halide(user_context, tall, " << pass << ");\n}\n";
+               << buffers << ");\n";
+        if (small_fallback) {
+          source << "extern \"C\" int " << entry
+                 << "__small__halide(void* user_context, bool tall, " << buffers << ");\n";
+        }
+        source << "extern \"C\" int " << entry << "(void* user_context, " << buffers << ") {\n"
+               << "  const int rows = input != nullptr && input->dimensions == 2 ? "
+                  "input->dim[1].extent : 0;\n"
+               << "  const bool tall = rows >= " << rows << ";\n";
+        if (small_fallback) {
+          source << "  if (rows < " << options.typical_batch << ") return " << entry
+                 << "__small__halide(user_context, tall, " << pass << ");\n";
+        }
+        source << "  return " << entry << "__halide(user_context, tall, " << pass << ");\n}\n";
       }
     };
     declare(prefix + "forward__" + sname, false);
@@ -613,8 +772,8 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
     }
 
     structs << "// Schedule `" << sname << "`: weights packed "
-            << (schedule == Schedule::manual ? "in panels of 16 rows ([N/16][K][16])"
-                                             : "as PyTorch stores them ([N][K])")
+            << (schedule != Schedule::naive ? "in panels of 16 rows ([N/16][K][16])"
+                                            : "as PyTorch stores them ([N][K])")
             << ".\n";
     structs << "struct " << sname << " {\n"
             << "  using network = " << options.network_type << ";\n"

@@ -40,7 +40,8 @@ struct VectorBuffer {
   VectorBuffer(const float* data, std::size_t size);
 };
 
-[[noreturn]] void throw_kernel_error(std::string_view kernel, int code);
+[[noreturn]] void throw_kernel_error(std::string_view kernel, int code,
+                                     std::string_view message = {});
 
 struct AlignedFloats {
   struct Free {
@@ -127,7 +128,7 @@ class Model {
     detail::VectorBuffer weights(packed_.data.get(), packed_.size);
     session.begin_call();
     const int code = kernel(&session, &in.buffer, nullptr, &weights.buffer, &out.buffer);
-    if (code != 0) detail::throw_kernel_error(Compiled::name, code);
+    if (code != 0) detail::throw_kernel_error(Compiled::name, code, session.last_error());
   }
 
   static std::vector<float> load(const SafetensorsFile& file, const LoadOptions& options) {

@@ -6,9 +6,11 @@
 // separate Sessions may run concurrently on one Model.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <string_view>
 
 namespace nnfuse {
 
@@ -31,6 +33,13 @@ class Session {
   void* allocate(std::size_t bytes) noexcept;
   void release(void* pointer) noexcept;
 
+  // Halide's error message of the last call (empty if it succeeded), kept instead of Halide's
+  // default of printing and aborting; Model::forward puts it in the exception it throws. The
+  // first message of a call wins (worker threads may report at once); it is truncated to
+  // fit, without allocating.
+  void record_error(const char* message) noexcept;
+  [[nodiscard]] std::string_view last_error() const noexcept;
+
  private:
   struct FreeAligned {
     void operator()(std::byte* p) const noexcept;
@@ -41,6 +50,9 @@ class Session {
   std::atomic<std::size_t> used_ = 0;
   std::atomic<std::size_t> high_water_ = 0;  // bytes the last call needed in all
   std::atomic<std::size_t> heap_fallbacks_ = 0;
+  std::atomic<bool> error_claimed_ = false;
+  std::atomic<std::size_t> error_length_ = 0;
+  std::array<char, 512> error_{};
 };
 
 // 64-byte-aligned heap memory, freed with std::free (Halide's allocations outside a Session).
