@@ -153,10 +153,20 @@ inline Halide::Expr erf_series(const Halide::Expr& x) {
 
 // erfc(a) for a >= 2: exp(-a²)/sqrt(pi) / K with Laplace's continued fraction
 // K = a + (1/2)/(a + 1/(a + (3/2)/(a + ...))), 40 levels (relative error < 5e-14 at a = 2).
+// K is evaluated from the bottom as a ratio P/Q (K_n = a + c_n/K_{n+1} = (a·P + c_n·Q)/P), one
+// division instead of forty: measured on AVX2, the divisions made a GELU kernel ~40 ns per
+// element. All terms are positive, so nothing cancels. Above a = 27 exp(-a²) < 3e-317 and
+// the result is 0 in float32 whatever K is; clamping a there keeps P (~a^41) finite.
 inline Halide::Expr erfc_fraction(const Halide::Expr& a) {
-  Halide::Expr k = a;
-  for (int n = 40; n >= 1; --n) k = a + f64(n * 0.5) / k;
-  return math::exp(-(a * a)) * f64(std::numbers::inv_sqrtpi) / k;
+  const Halide::Expr ac = Halide::min(a, f64(27.0));
+  Halide::Expr p = ac;
+  Halide::Expr q = f64(1.0);
+  for (int n = 40; n >= 1; --n) {
+    const Halide::Expr next_p = ac * p + f64(n * 0.5) * q;
+    q = p;
+    p = next_p;
+  }
+  return math::exp(-(a * a)) * f64(std::numbers::inv_sqrtpi) * q / p;
 }
 }  // namespace detail
 
