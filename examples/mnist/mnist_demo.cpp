@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nnfuse/generated/mnist_mlp.hpp>  // made by nnfuse_add_network(mnist_mlp ...)
@@ -53,7 +54,7 @@ void run(const std::filesystem::path& dir, std::span<const float> input,
             .count());
   }
   std::nth_element(times.begin(), times.begin() + timed_runs / 2, times.end());
-  std::printf("%-8s %-9s [%zu, %zu]   %-20.3g %-22.3g %.1f us\n",
+  std::printf("%-13s %-9s [%zu, %zu]   %-20.3g %-22.3g %.1f us\n",
               std::string(Compiled::schedule).c_str(),
               std::string(Compiled::selected_variant()).c_str(), batch,
               nnfuse::graph<Net>::out_width, max_abs_difference(output, torch64),
@@ -71,10 +72,10 @@ int main(int argc, char** argv) try {
       "nnfuse seed network: Input<784> -> Dense<128> fc1 -> ReLU -> Dense<10> fc2, "
       "weights %s\n\n",
       (dir / "mnist_mlp.safetensors").c_str());
-  std::printf("%-8s %-9s %-10s %-20s %-22s %s\n", "schedule", "variant", "output",
+  std::printf("%-13s %-9s %-10s %-20s %-22s %s\n", "schedule", "variant", "output",
               "max |y - PyTorch|", "max |y - reference|", "time per forward (median)");
-  run<nnfuse::generated::mnist_mlp::naive>(dir, input, torch_output);
-  run<nnfuse::generated::mnist_mlp::manual>(dir, input, torch_output);
+  std::apply([&](auto... schedule) { (run<decltype(schedule)>(dir, input, torch_output), ...); },
+             nnfuse::generated::mnist_mlp::schedules{});
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "mnist_demo: %s\n", e.what());

@@ -104,6 +104,7 @@ struct PackedTensor {
   std::size_t offset;        // floats, in the packed buffer
   std::size_t padded_rows;   // N rounded up to the panel width (weights of `manual`)
   bool panels;               // [N/P][K][P] instead of [N][K]
+  bool transposed = false;   // [K][padded N] (the autoschedulers' layout) instead of [N][K]
 };
 
 struct PackedLayout {
@@ -130,8 +131,12 @@ PackedLayout packed_layout(Schedule schedule) {
                    p.shape[0],
                    false};
     if (schedule != Schedule::naive) {
-      // Whole panels: the micro-kernel's tiles and vector loads never leave the tensor.
-      t.panels = p.rank == 2;
+      // Whole tiles: the micro-kernel's tiles and vector loads never leave the tensor. The
+      // autoschedulers get [K][N], where any split of n is a dense vector load (given panels,
+      // their n/16, n%16 indexing became gathers: measured 600 us for the seed network at
+      // B = 32, slower than naive).
+      t.panels = p.rank == 2 && is_tuned(schedule);
+      t.transposed = p.rank == 2 && !is_tuned(schedule);
       const std::size_t tile = tile_columns(t.rows);
       t.padded_rows = (t.rows + tile - 1) / tile * tile;
     }
@@ -150,7 +155,14 @@ inline std::string pack_function_source(const PackedLayout& layout, const std::s
   s << "void " << name << "(const float* torch, float* packed) noexcept {\n";
   s << "  std::fill(packed, packed + " << layout.floats << ", 0.0F);\n";
   for (const auto& t : layout.tensors) {
-    if (!t.panels) {
+    if (t.transposed) {
+      s << "  // " << t.name << ": [" << t.rows << "][" << t.cols << "] -> [" << t.cols << "]["
+        << t.padded_rows << "], padding columns zero\n";
+      s << "  for (std::size_t n = 0; n < " << t.rows << "; ++n) {\n"
+        << "    for (std::size_t k = 0; k < " << t.cols << "; ++k) {\n"
+        << "      packed[" << t.offset << " + k * " << t.padded_rows << " + n] = torch["
+        << t.torch_offset << " + n * " << t.cols << " + k];\n    }\n  }\n";
+    } else if (!t.panels) {
       s << "  std::copy_n(torch + " << t.torch_offset << ", "
         << t.rows * std::max<std::size_t>(t.cols, 1) << ", packed + " << t.offset << ");  // "
         << t.name << "\n";
@@ -246,7 +258,9 @@ NodeFuncs build_node(const Halide::Func& input, const Halide::Func& residual,
     const PackedTensor& w = layout.at(Node::parameter_names[0]);
     Halide::RDom r(0, static_cast<int>(Node::in_width), "k" + std::to_string(I));
     Halide::Expr weight;
-    if (w.panels) {
+    if (w.transposed) {
+      weight = packed(static_cast<int>(w.offset) + r.x * static_cast<int>(w.padded_rows) + n);
+    } else if (w.panels) {
       const auto panel = static_cast<int>(manual_panel);
       weight = packed(static_cast<int>(w.offset) + (n / panel) * static_cast<int>(w.cols) * panel +
                       r.x * panel + n % panel);
@@ -772,8 +786,9 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
     }
 
     structs << "// Schedule `" << sname << "`: weights packed "
-            << (schedule != Schedule::naive ? "in panels of 16 rows ([N/16][K][16])"
-                                            : "as PyTorch stores them ([N][K])")
+            << (is_tuned(schedule)            ? "in panels of 16 rows ([N/16][K][16])"
+                : schedule == Schedule::naive ? "as PyTorch stores them ([N][K])"
+                                              : "transposed ([K][N], N padded)")
             << ".\n";
     structs << "struct " << sname << " {\n"
             << "  using network = " << options.network_type << ";\n"

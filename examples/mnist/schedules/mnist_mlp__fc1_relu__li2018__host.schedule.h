@@ -1,0 +1,27 @@
+y0$16.compute_root()
+    .split(n,v331,v332,8,ShiftInwards)
+    .fuse(v331,b,v331)
+    .reorder(v332,v331)
+    .parallel(v331,34,ShiftInwards)
+    .vectorize(v332)
+;
+packed_im$23.compute_root()
+    .split(_0,v334,v335,8,ShiftInwards)
+    .reorder(v335,v334)
+    .parallel(v334,1,ShiftInwards)
+    .vectorize(v335)
+;
+acc0$16.compute_root()
+    .split(n,v337,v338,8,ShiftInwards)
+    .fuse(v337,b,v337)
+    .reorder(v338,v337)
+    .parallel(v337,34,ShiftInwards)
+    .vectorize(v338)
+;
+acc0$16.update(0)
+    .split(n,v340,v341,8,GuardWithIf)
+    .fuse(v340,b,v340)
+    .reorder(v341,v340)
+    .parallel(v340,34,GuardWithIf)
+    .vectorize(v341)
+;

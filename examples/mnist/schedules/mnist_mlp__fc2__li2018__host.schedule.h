@@ -1,0 +1,27 @@
+y1$16.compute_root()
+    .split(n,v352,v353,8,ShiftInwards)
+    .fuse(v352,b,v352)
+    .reorder(v353,v352)
+    .parallel(v352,2,ShiftInwards)
+    .vectorize(v353)
+;
+packed_im$25.compute_root()
+    .split(_0,v355,v356,8,ShiftInwards)
+    .reorder(v356,v355)
+    .parallel(v355)
+    .vectorize(v356)
+;
+acc1$16.compute_root()
+    .split(n,v357,v358,8,ShiftInwards)
+    .fuse(v357,b,v357)
+    .reorder(v358,v357)
+    .parallel(v357,2,ShiftInwards)
+    .vectorize(v358)
+;
+acc1$16.update(0)
+    .split(n,v360,v361,8,GuardWithIf)
+    .fuse(v360,b,v360)
+    .reorder(v361,v360)
+    .parallel(v360,2,GuardWithIf)
+    .vectorize(v361)
+;
