@@ -467,7 +467,9 @@ inline void schedule_node(NodeFuncs& f, Schedule schedule, const Halide::Target&
 // layer's weights from L2 as a row tile of `manual` re-reads its panel, so larger chunks save
 // nothing there, and the last chunk shifts inwards: measured on the seed network at B = 32,
 // 24-row chunks computed 48 rows and took 104 us against manual's 80 us.
-inline int fused_chunk_rows(const Halide::Target& target) { return micro_kernel(target).rows; }
+inline int fused_chunk_rows(const Halide::Target& target) {
+  return micro_kernel(target).rows;
+}
 
 }  // namespace detail
 
