@@ -1,5 +1,5 @@
 // Network specs of the runtime tests, one header as a user would write it: the seed MLP, a
-// residual network with PReLU, ELU and Softmax, and an odd-sized one.
+// residual network with PReLU, ELU and Softmax, an odd-sized one and an elementwise one.
 #pragma once
 
 #include <nnfuse/dsl.hpp>
@@ -16,5 +16,8 @@ using ResidualNet = Sequential<Input<17>, Dense<33, Name<"fc1">>, PReLU<Name<"ac
 
 using OddNet = Sequential<Input<300>, Dense<257, Name<"fc1">>, ELU<>, Dense<33, Name<"fc2">>,
                           LeakyReLU<0.1F>, Dense<7, Name<"fc3">>, Softmax>;
+
+// One activation, no Dense, a width that is no multiple of any vector: forward_in_place.
+using ElementwiseNet = Sequential<Input<37>, GELU>;
 
 }  // namespace nnfuse_test

@@ -417,15 +417,22 @@ inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipe
 }
 
 // Elementwise outputs (a node without matmul, a row-wise epilogue): vectorized along n,
-// parallel over rows when large. ShiftInwards (the last vector overlaps the one before)
-// instead of GuardWithIf: Halide 14 left the stores of a GuardWithIf-split intermediate
-// unpredicated, writing past the row (caught by valgrind).
-inline void schedule_rows(Halide::Func& f, int width, const Halide::Expr& batch, bool threads) {
+// parallel over rows when large. An intermediate's last vector shifts inwards (overlaps the one
+// before): Halide 14 left the stores of a GuardWithIf-split intermediate unpredicated, writing
+// past the row (caught by valgrind). A pipeline output guards its last vector instead, so every
+// element is read before it is written and an elementwise network can run in place
+// (Model::forward_in_place).
+inline void schedule_rows(Halide::Func& f, int width, const Halide::Expr& batch, bool threads,
+                          bool pipeline_output) {
   const Halide::Var n = f.args()[0];
   const Halide::Var b = f.args()[1];
   int lanes = static_cast<int>(manual_panel);
   while (lanes > 1 && lanes > width) lanes /= 2;
-  if (lanes > 1) f.vectorize(n, lanes, Halide::TailStrategy::ShiftInwards);
+  if (lanes > 1) {
+    f.vectorize(
+        n, lanes,
+        pipeline_output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::ShiftInwards);
+  }
   if (threads) f.specialize(batch * width >= parallel_threshold_macs / 16).parallel(b);
 }
 
@@ -452,14 +459,14 @@ inline void schedule_node(NodeFuncs& f, Schedule schedule, const Halide::Target&
   if (f.accumulator) {
     schedule_dense(f, target, where.pipeline_output && !row_epilogue, where.threads);
   } else if (row_epilogue) {
-    schedule_rows(f.elementwise, f.out_width, batch, where.threads);
+    schedule_rows(f.elementwise, f.out_width, batch, where.threads, false);
   }
   if (row_epilogue) {
     f.elementwise.compute_at(where.level);
     for (auto& r : f.row_funcs) r.compute_at(where.level);
-    schedule_rows(f.out, f.out_width, batch, where.threads);
+    schedule_rows(f.out, f.out_width, batch, where.threads, where.pipeline_output);
   } else if (!f.accumulator) {
-    schedule_rows(f.out, f.out_width, batch, where.threads);
+    schedule_rows(f.out, f.out_width, batch, where.threads, where.pipeline_output);
   }
 }
 

@@ -97,6 +97,18 @@ class Model {
     run(session, input, output, &Compiled::forward);
   }
 
+  // data[b] = network(data[b]) in place, for a network that is one elementwise node (an
+  // activation with no Dense) built with `naive` or `manual`, which read every element before
+  // writing it. Other networks read rows they have overwritten; `fused` recomputes the rows of
+  // its last chunk and autoscheduled code may overlap its last vector with the one before, so
+  // they do not compile here.
+  void forward_in_place(Session& session, std::span<float> data) const
+      requires(graph<network>::node_count == 1 && !FusedNode<network, 0>::has_matmul &&
+               !FusedNode<network, 0>::has_row_epilogue && in_width == out_width &&
+               (Compiled::schedule == "naive" || Compiled::schedule == "manual")) {
+    run(session, data, data, &Compiled::forward);
+  }
+
   // The same through one target variant of a multi-target build (tests and benchmarks of
   // every variant); a variant this CPU cannot run is refused.
   void forward_variant(std::size_t variant, Session& session, std::span<const float> input,
