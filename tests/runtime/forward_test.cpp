@@ -3,6 +3,7 @@
 // max(1, |ref|).
 #include <cmath>
 #include <random>
+#include <span>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -89,6 +90,17 @@ void check_in_place() {
     }
   }
 }
+
+// forward_in_place exists only where it is correct: an elementwise network, naive or manual.
+template <class M>
+concept RunsInPlace = requires(const M& model, nnfuse::Session& session, std::span<float> data) {
+  model.forward_in_place(session, data);
+};
+static_assert(RunsInPlace<nnfuse::Model<nnfuse::generated::test_elementwise::manual>>);
+static_assert(RunsInPlace<nnfuse::Model<nnfuse::generated::test_elementwise::naive>>);
+static_assert(!RunsInPlace<nnfuse::Model<nnfuse::generated::test_elementwise::fused>>);
+static_assert(!RunsInPlace<nnfuse::Model<nnfuse::generated::test_elementwise::adams2019>>);
+static_assert(!RunsInPlace<nnfuse::Model<nnfuse::generated::test_mlp::manual>>);
 
 TEST(Forward, ElementwiseInPlace) {
   check_in_place<nnfuse::generated::test_elementwise::naive>();
