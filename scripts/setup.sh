@@ -9,15 +9,18 @@ PACKAGES=(
   build-essential cmake ninja-build ccache git pkg-config g++
   clang-14 clang-tidy-14 clang-format-14 libclang-rt-14-dev llvm-14-dev
   # libraries
-  libhalide14-0-dev libboost-dev
+  # Halide 14's CMake package requires PNG and JPEG (its image IO), found through these
+  libhalide14-0-dev libpng-dev libjpeg-dev libboost-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   libmpfr-dev libgmp-dev
   # golden values and plots
   python3 python3-torch python3-numpy python3-matplotlib
   # AArch64 cross build, run under qemu
   g++-aarch64-linux-gnu qemu-user
-  # benchmark peers (XNNPACK's header includes pthreadpool.h, from libpthreadpool-dev)
-  libdnnl-dev libxnnpack-dev libpthreadpool-dev libopenblas-dev libeigen3-dev
+  # benchmark peers (XNNPACK's header includes pthreadpool.h, from libpthreadpool-dev;
+  # Debian's oneDNN is built with its OpenCL GPU runtime and its CMake package needs OpenCL)
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
+  libxnnpack-dev libpthreadpool-dev libopenblas-dev libeigen3-dev
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
