@@ -42,7 +42,7 @@ namespace detail {
 
 inline Halide::Expr nan_propagating(const Halide::Expr& a, const Halide::Expr& b,
                                     const Halide::Expr& chosen) {
-  return Halide::select(Halide::is_nan(a) || Halide::is_nan(b),
+  return Halide::select(math::is_nan(a) || math::is_nan(b),
                         Halide::Expr(std::numeric_limits<double>::quiet_NaN()), chosen);
 }
 
@@ -105,7 +105,7 @@ struct Lowering {
     if constexpr (is_literal<A>) {
       return Halide::Internal::const_true();
     } else {
-      return !Halide::is_nan(value);
+      return !math::is_nan(value);
     }
   }
 
@@ -117,7 +117,8 @@ struct Lowering {
     if constexpr (ordered_comparison) {
       // A comparison with NaN is false in IEEE and in the DSL, but Halide's simplifier turns
       // select chains into min/max clamps that drop NaN (measured: hardsigmoid(NaN) gave 0).
-      // Saying so explicitly keeps the select: is_nan is always evaluated strictly.
+      // Saying so explicitly keeps the select; math::is_nan reads the bits, so no fast-math
+      // assumption of the back end can fold it away.
       return [&]<class L, class R>(L, R) {
         const Halide::Expr a = (*this)(L{});
         const Halide::Expr b = (*this)(R{});
