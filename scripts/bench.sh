@@ -104,7 +104,10 @@ fi
 
 out=build/release/bench
 if ((build)); then
-  cmake --preset release >/dev/null
+  # Configured once from the preset; later runs keep the cache as the user left it (a
+  # -DNNFUSE_WERROR=OFF or a -DNNFUSE_BENCH_SET given since), and the build re-runs CMake itself
+  # when a CMakeLists changed.
+  [[ -f build/release/CMakeCache.txt ]] || cmake --preset release >/dev/null
   cmake --build --preset release --target nnfuse_benchmarks
 fi
 [[ -f "$out/groups.txt" ]] || die "$out/groups.txt is missing: build the release preset first"
