@@ -17,8 +17,9 @@
 # as <kernel>__<variant>.schedule.h.
 # Networks given the same GENERATOR (in one directory) are compiled by one generator program,
 # so Halide.h is compiled once for all of them (tests/runtime does this).
-# Networks given the same GENERATOR (in one directory) are compiled by one generator program,
-# so Halide.h is compiled once for all of them.
+# The generated header includes the spec by its file name; the library's include path has the
+# spec's directory. Halide's messages go to <kernel dir>/<name>.log unless
+# NNFUSE_VERBOSE_GENERATORS is ON.
 #
 # This module serves nnfuse's own build (from cmake/ in the source tree, the template in
 # ../generators/) and an installed package (find_package(nnfuse) includes it from
@@ -73,6 +74,101 @@ function(_nnfuse_write_generator generator)
   configure_file("${template}" "${source}" @ONLY)
 endfunction()
 
+# A cross build (find_package(nnfuse) with CMAKE_CROSSCOMPILING; see nnfuseCross.cmake):
+# generator programs must run on the build machine, so a small project for the host
+# (nnfuse_host/<generator>/, built as an ExternalProject with the host's compilers and this
+# same nnfuse package) makes the same nnfuse_add_network calls natively: for a target of
+# another architecture those leave the kernels, the generated sources and the Halide runtime
+# in its build tree. Here nnfuse::<name> compiles the generated source for the target and
+# links those archives. NNFUSE_HOST_C_COMPILER / NNFUSE_HOST_CXX_COMPILER choose the host's
+# compilers (default: cc / c++ on the PATH).
+macro(_nnfuse_add_cross_network)
+  if(arg_GENERATOR)
+    set(generator ${arg_GENERATOR})
+  else()
+    set(generator ${name}_generator)
+  endif()
+  set(host_source "${CMAKE_BINARY_DIR}/nnfuse_host/${generator}")
+  set(host_binary "${host_source}/build")
+  set(host_out "${host_binary}/nnfuse/${name}")
+  string(MAKE_C_IDENTIFIER "${runtime_target}" runtime_id)
+  set(host_runtime "${host_binary}/nnfuse_runtime/nnfuse_halide_runtime_${runtime_id}.a")
+  set(host_outputs "${host_out}/nnfuse/generated/${name}.hpp" "${host_out}/${name}_kernels.cpp"
+                   "${host_out}/${name}_kernels.a" "${host_runtime}")
+  get_property(known_generators GLOBAL PROPERTY NNFUSE_HOST_GENERATORS)
+  if(NOT generator IN_LIST known_generators)
+    set_property(GLOBAL APPEND PROPERTY NNFUSE_HOST_GENERATORS ${generator})
+    cmake_language(EVAL CODE
+                   "cmake_language(DEFER CALL _nnfuse_write_host_project [[${generator}]])")
+  endif()
+  set(host_call "nnfuse_add_network(${name} SPEC [==[${spec}]==] NETWORK [==[${arg_NETWORK}]==]")
+  string(APPEND host_call " GENERATOR ${generator} TARGETS ${arg_TARGETS}")
+  string(APPEND host_call " SCHEDULES ${arg_SCHEDULES} TYPICAL_BATCH ${arg_TYPICAL_BATCH}")
+  string(APPEND host_call " MACHINE_PARAMS [==[${arg_MACHINE_PARAMS}]==])")
+  set_property(GLOBAL APPEND PROPERTY NNFUSE_HOST_CALLS_${generator} "${host_call}")
+  set_property(GLOBAL APPEND PROPERTY NNFUSE_HOST_OUTPUTS_${generator} ${host_outputs})
+
+  set_source_files_properties(${host_outputs} PROPERTIES GENERATED TRUE)
+  add_library(${name}_kernels STATIC IMPORTED GLOBAL)
+  set_target_properties(${name}_kernels PROPERTIES IMPORTED_LOCATION "${host_out}/${name}_kernels.a")
+  add_library(${name}_halide_runtime STATIC IMPORTED GLOBAL)
+  set_target_properties(${name}_halide_runtime PROPERTIES IMPORTED_LOCATION "${host_runtime}")
+  target_link_libraries(${name}_halide_runtime INTERFACE Threads::Threads ${CMAKE_DL_LIBS})
+  add_library(${name} STATIC "${host_out}/${name}_kernels.cpp")
+  add_library(nnfuse::${name} ALIAS ${name})
+  get_filename_component(spec_dir "${spec}" DIRECTORY)
+  target_include_directories(${name} PUBLIC "${host_out}" "${spec_dir}")
+  target_link_libraries(${name} PUBLIC nnfuse::runtime ${name}_kernels ${name}_halide_runtime)
+  add_dependencies(${name} ${generator}_host)
+  set_target_properties(${name} PROPERTIES NNFUSE_OUTPUT_DIR "${host_out}")
+endmacro()
+
+# Writes the host project of a cross build's generator and adds it as an ExternalProject
+# (deferred to the end of the directory, so every network of the generator is in it).
+function(_nnfuse_write_host_project generator)
+  get_property(calls GLOBAL PROPERTY NNFUSE_HOST_CALLS_${generator})
+  get_property(outputs GLOBAL PROPERTY NNFUSE_HOST_OUTPUTS_${generator})
+  list(JOIN calls "\n" calls)
+  set(host_source "${CMAKE_BINARY_DIR}/nnfuse_host/${generator}")
+  file(CONFIGURE OUTPUT "${host_source}/CMakeLists.txt" @ONLY CONTENT [[
+# Written by nnfuse_add_network for a cross build (do not edit): the generator program
+# @generator@ and the kernels it makes, built for and run on the host.
+cmake_minimum_required(VERSION 3.25)
+project(nnfuse_host_@generator@ LANGUAGES C CXX)
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+find_package(nnfuse REQUIRED CONFIG PATHS [==[@NNFUSE_CROSS_PACKAGE_DIR@]==] NO_DEFAULT_PATH)
+@calls@
+]])
+  find_program(NNFUSE_HOST_C_COMPILER NAMES cc gcc clang NO_CMAKE_FIND_ROOT_PATH)
+  find_program(NNFUSE_HOST_CXX_COMPILER NAMES c++ g++ clang++ NO_CMAKE_FIND_ROOT_PATH)
+  if(NOT NNFUSE_HOST_C_COMPILER OR NOT NNFUSE_HOST_CXX_COMPILER)
+    message(FATAL_ERROR "nnfuse: a cross build generates its kernels on the host, and no host "
+                        "C/C++ compiler was found: set NNFUSE_HOST_C_COMPILER and "
+                        "NNFUSE_HOST_CXX_COMPILER")
+  endif()
+  set(args -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_COMPILER=${NNFUSE_HOST_C_COMPILER}"
+           "-DCMAKE_CXX_COMPILER=${NNFUSE_HOST_CXX_COMPILER}")
+  if(NNFUSE_VERBOSE_GENERATORS)
+    list(APPEND args -DNNFUSE_VERBOSE_GENERATORS=ON)
+  endif()
+  foreach(lang IN ITEMS C CXX)
+    if(CMAKE_${lang}_COMPILER_LAUNCHER)
+      list(APPEND args "-DCMAKE_${lang}_COMPILER_LAUNCHER=${CMAKE_${lang}_COMPILER_LAUNCHER}")
+    endif()
+  endforeach()
+  include(ExternalProject)
+  ExternalProject_Add(
+    ${generator}_host
+    SOURCE_DIR "${host_source}"
+    BINARY_DIR "${host_source}/build"
+    CMAKE_ARGS ${args}
+    BUILD_ALWAYS ON
+    INSTALL_COMMAND ""
+    BUILD_BYPRODUCTS ${outputs}
+    USES_TERMINAL_BUILD ON)
+endfunction()
+
 function(nnfuse_add_network name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;NETWORK;GENERATOR;TYPICAL_BATCH;MACHINE_PARAMS"
                         "TARGETS;SCHEDULES")
@@ -82,7 +178,23 @@ function(nnfuse_add_network name)
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "nnfuse_add_network(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
-  if(NOT arg_TARGETS)
+  if(NNFUSE_CROSS_PACKAGE_DIR AND CMAKE_CROSSCOMPILING)
+    # A cross build: `host` would name the build machine, not the one the program runs on.
+    if(NOT arg_TARGETS)
+      if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+        set(arg_TARGETS arm-64-linux)
+      elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+        set(arg_TARGETS x86-64-linux)
+      else()
+        message(FATAL_ERROR "nnfuse_add_network(${name}): no default Halide target for "
+                            "CMAKE_SYSTEM_PROCESSOR '${CMAKE_SYSTEM_PROCESSOR}': name TARGETS")
+      endif()
+    elseif("host" IN_LIST arg_TARGETS)
+      message(FATAL_ERROR "nnfuse_add_network(${name}): TARGETS host names the build machine, "
+                          "but this is a cross build for ${CMAKE_SYSTEM_PROCESSOR}: name the "
+                          "target's Halide target (arm-64-linux for AArch64) or leave TARGETS out")
+    endif()
+  elseif(NOT arg_TARGETS)
     set(arg_TARGETS host)
   endif()
   if(NOT arg_SCHEDULES)
@@ -94,25 +206,12 @@ function(nnfuse_add_network name)
   if(NOT arg_MACHINE_PARAMS)
     set(arg_MACHINE_PARAMS "2,33554432,40")
   endif()
-  # The autoscheduler plugins the schedules need (Halide's CMake package names them).
-  set(plugins "")
   foreach(s IN LISTS arg_SCHEDULES)
     if(NOT s MATCHES "^(naive|manual|fused|mullapudi2016|adams2019|li2018)$")
       message(FATAL_ERROR "nnfuse_add_network(${name}): unknown schedule '${s}' (known: naive, "
                           "manual, fused, mullapudi2016, adams2019, li2018)")
     endif()
-    foreach(plugin IN ITEMS Mullapudi2016 Adams2019 Li2018)
-      string(TOLOWER "${plugin}" lower)
-      if(s STREQUAL lower)
-        if(NOT TARGET Halide::${plugin})
-          message(FATAL_ERROR "nnfuse_add_network(${name}): schedule ${s} needs Halide's "
-                              "${plugin} autoscheduler plugin, which this Halide lacks")
-        endif()
-        list(APPEND plugins "$<TARGET_FILE:Halide::${plugin}>")
-      endif()
-    endforeach()
   endforeach()
-  list(JOIN plugins "," plugins_arg)
   get_filename_component(spec "${arg_SPEC}" ABSOLUTE)
 
   # Targets and the variant names of the kernel grammar.
@@ -140,6 +239,26 @@ function(nnfuse_add_network name)
   endif()
 
   set(out "${CMAKE_CURRENT_BINARY_DIR}/nnfuse/${name}")
+  if(NNFUSE_CROSS_PACKAGE_DIR AND CMAKE_CROSSCOMPILING)
+    _nnfuse_add_cross_network()
+    return()
+  endif()
+
+  # The autoscheduler plugins the schedules need (Halide's CMake package names them).
+  set(plugins "")
+  foreach(s IN LISTS arg_SCHEDULES)
+    foreach(plugin IN ITEMS Mullapudi2016 Adams2019 Li2018)
+      string(TOLOWER "${plugin}" lower)
+      if(s STREQUAL lower)
+        if(NOT TARGET Halide::${plugin})
+          message(FATAL_ERROR "nnfuse_add_network(${name}): schedule ${s} needs Halide's "
+                              "${plugin} autoscheduler plugin, which this Halide lacks")
+        endif()
+        list(APPEND plugins "$<TARGET_FILE:Halide::${plugin}>")
+      endif()
+    endforeach()
+  endforeach()
+  list(JOIN plugins "," plugins_arg)
   # One generator program per GENERATOR name (default: one per network). Networks that share
   # one are compiled into it together: its source is written once the directory is processed.
   if(arg_GENERATOR)
@@ -160,14 +279,24 @@ function(nnfuse_add_network name)
     cmake_language(EVAL CODE "cmake_language(DEFER CALL _nnfuse_write_generator [[${generator}]])")
   endif()
   set_property(TARGET ${generator} APPEND PROPERTY NNFUSE_SPECS "${spec}")
+  # The generated header includes the spec by its file name, found through the library's include
+  # path (the spec's directory, below): no absolute path of this machine is written into it.
+  get_filename_component(spec_dir "${spec}" DIRECTORY)
+  get_filename_component(spec_include "${spec}" NAME)
   set_property(TARGET ${generator} APPEND PROPERTY NNFUSE_ENTRIES
-               "    {\"${name}\", \"${spec}\", \"${arg_NETWORK}\", &nnfuse::generators::generate_network<${arg_NETWORK}>},")
+               "    {\"${name}\", \"${spec_include}\", \"${arg_NETWORK}\", &nnfuse::generators::generate_network<${arg_NETWORK}>},")
 
   list(JOIN targets "," targets_arg)
   list(JOIN variants "," variants_arg)
   list(JOIN arg_SCHEDULES "," schedules_arg)
   set(outputs "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp"
               "${out}/${name}_kernels.a")
+  # Halide's warnings and the autoschedulers' logs go to a log next to the kernels unless
+  # NNFUSE_VERBOSE_GENERATORS asks for them on the terminal (a failure is shown either way).
+  set(log_args "")
+  if(NOT NNFUSE_VERBOSE_GENERATORS)
+    set(log_args --log "${out}/${name}.log")
+  endif()
   if(NNFUSE_PREGENERATED_DIR)
     # A sanitizer build reuses the kernels another build tree of the same sources generated:
     # they are the same machine code (Halide's output is not instrumented), and generating
@@ -183,10 +312,12 @@ function(nnfuse_add_network name)
       VERBATIM)
   else()
     add_custom_command(
-      OUTPUT "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp" "${out}/${name}_kernels.a"
+      OUTPUT ${outputs}
+      COMMAND ${CMAKE_COMMAND} -E make_directory "${out}"
       COMMAND ${generator} --network ${name} --output-dir "${out}" --schedules "${schedules_arg}"
               --targets "${targets_arg}" --variants "${variants_arg}" --plugins "${plugins_arg}"
               --typical-batch ${arg_TYPICAL_BATCH} --machine-params "${arg_MACHINE_PARAMS}"
+              ${log_args}
       DEPENDS ${generator}
       COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg})"
       VERBATIM)
@@ -203,7 +334,7 @@ function(nnfuse_add_network name)
     _nnfuse_halide_runtime("${runtime_target}" runtime_lib)
     add_library(${name} STATIC "${out}/${name}_kernels.cpp")
     add_library(nnfuse::${name} ALIAS ${name})
-    target_include_directories(${name} PUBLIC "${out}")
+    target_include_directories(${name} PUBLIC "${out}" "${spec_dir}")
     target_link_libraries(${name} PUBLIC nnfuse::runtime ${name}_kernels ${runtime_lib})
   else()
     _nnfuse_halide_runtime("${runtime_target}" runtime_lib)

@@ -34,9 +34,9 @@ if(NNFUSE_SOURCE_DIR)
   endforeach()
 endif()
 
-set(configure_args -S "${CONSUMER_SOURCE_DIR}" -B "${build}" -G "${GENERATOR}"
-                   "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
-                   "-DEXPECTED_VERSION=${EXPECTED_VERSION}")
+# The consumer's configure arguments, after -S and -B.
+set(configure_args -G "${GENERATOR}" "-DCMAKE_PREFIX_PATH=${prefix}"
+                   "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" "-DEXPECTED_VERSION=${EXPECTED_VERSION}")
 # The nnfuse build's compilers, build type and flags: under the asan preset the installed static
 # libraries are instrumented and the consumer must link the sanitizer runtimes too.
 foreach(pair IN ITEMS MAKE_PROGRAM:CMAKE_MAKE_PROGRAM C_COMPILER:CMAKE_C_COMPILER
@@ -50,7 +50,38 @@ foreach(pair IN ITEMS MAKE_PROGRAM:CMAKE_MAKE_PROGRAM C_COMPILER:CMAKE_C_COMPILE
     list(APPEND configure_args "-D${to}=${${from}}")
   endif()
 endforeach()
-run("${CMAKE_COMMAND}" ${configure_args})
+run("${CMAKE_COMMAND}" -S "${CONSUMER_SOURCE_DIR}" -B "${build}" ${configure_args})
 run("${CMAKE_COMMAND}" --build "${build}")
 run("${build}/nnfuse_consumer")
 run("${build}/consumer_forward")
+
+# A C++-only project gets a message that says what to add, not LLVM's "C: needs to be enabled".
+if(CXX_ONLY_SOURCE_DIR)
+  execute_process(
+    COMMAND "${CMAKE_COMMAND}" -S "${CXX_ONLY_SOURCE_DIR}" -B "${WORK_DIR}/cxx_only" -G "${GENERATOR}"
+            "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "find_package(nnfuse) in a C++-only project configured; it must stop")
+  endif()
+  string(REPLACE "\n" " " err "${err}")
+  if(NOT err MATCHES "the C language is not enabled in this project.*enable_language\\(C\\)")
+    message(FATAL_ERROR "find_package(nnfuse) in a C++-only project failed without saying to "
+                        "enable C:\n${err}")
+  endif()
+  message(STATUS "a C++-only project is told to enable C: ok")
+endif()
+
+# The README's consumer (examples/consumer), built and run as a user would; the README must show
+# its CMakeLists.txt as it is.
+if(EXAMPLE_SOURCE_DIR)
+  file(READ "${EXAMPLE_SOURCE_DIR}/CMakeLists.txt" example_cmake)
+  file(READ "${README}" readme)
+  string(FIND "${readme}" "```cmake\n${example_cmake}```" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${README} does not show ${EXAMPLE_SOURCE_DIR}/CMakeLists.txt as it is")
+  endif()
+  run("${CMAKE_COMMAND}" -S "${EXAMPLE_SOURCE_DIR}" -B "${WORK_DIR}/example" ${configure_args})
+  run("${CMAKE_COMMAND}" --build "${WORK_DIR}/example")
+  run("${WORK_DIR}/example/my_app")
+endif()

@@ -1,21 +1,73 @@
 // The command line of a generator program, which may know several networks:
 //   <generator> --network NAME --output-dir DIR --schedules naive,manual --targets T1,T2
 //               --variants V1,V2 [--plugins P1.so,P2.so] [--typical-batch 32]
-//               [--machine-params parallelism,llc_bytes,balance]
+//               [--machine-params parallelism,llc_bytes,balance] [--log FILE]
 // It writes DIR/nnfuse/generated/NAME.hpp, DIR/NAME_kernels.cpp and DIR/NAME_kernels.a, and
-// exits non-zero with a message naming the bad argument on misuse.
+// exits non-zero with a message naming the bad argument on misuse. With --log, what Halide
+// prints (its warnings, the autoschedulers' logs) goes to FILE instead of the terminal; a
+// failure still reaches the terminal, with the end of that log.
 #pragma once
 
 #include <cstdio>
+#include <deque>
 #include <exception>
+#include <fstream>
 #include <initializer_list>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <nnfuse/generators/network.hpp>
 
 namespace nnfuse::generators {
+
+// Sends this process's standard error (where Halide writes) to a log file, and back. The file
+// descriptor is redirected, not std::cerr, so C stdio and C++ streams both land in the log.
+class StderrLog {
+ public:
+  StderrLog() = default;
+  StderrLog(const StderrLog&) = delete;
+  StderrLog& operator=(const StderrLog&) = delete;
+  ~StderrLog() { restore(); }
+
+  void open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot write the log file " + path);
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    ::close(fd);
+    path_ = path;
+  }
+
+  // Back to the terminal; returns the log's last `lines` lines (empty without a log).
+  std::string restore(std::size_t lines = 0) {
+    if (saved_ < 0) return {};
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+    std::ifstream in(path_);
+    std::deque<std::string> tail;
+    for (std::string line; std::getline(in, line);) {
+      tail.push_back(line);
+      if (tail.size() > lines) tail.pop_front();
+    }
+    std::string text;
+    for (const auto& line : tail) text += "  | " + line + "\n";
+    return text;
+  }
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  int saved_ = -1;
+  std::string path_;
+};
 
 inline std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> parts;
@@ -41,6 +93,7 @@ void generate_network(const GeneratorOptions& options) {
 
 inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEntry> networks) {
   std::string program = argc > 0 ? argv[0] : "generator";
+  StderrLog log;
   try {
     GeneratorOptions options{};
     std::string network;
@@ -70,6 +123,8 @@ inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEn
         options.typical_batch = batch;
       } else if (flag == "--machine-params") {
         options.machine_params = value;
+      } else if (flag == "--log") {
+        log.open(value);
       } else {
         throw std::invalid_argument("unknown option " + flag);
       }
@@ -100,7 +155,12 @@ inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEn
     entry->generate(options);
     return 0;
   } catch (const std::exception& e) {
+    const std::string tail = log.restore(40);
     std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
+    if (!tail.empty()) {
+      std::fprintf(stderr, "%s: the end of its log %s:\n%s", program.c_str(), log.path().c_str(),
+                   tail.c_str());
+    }
     return 1;
   }
 }

@@ -492,7 +492,8 @@ inline int fused_chunk_rows(const Halide::Target& target) {
 
 struct GeneratorOptions {
   std::string name;         // the network's name (`mnist_mlp`)
-  std::string spec_header;  // for the provenance comment and the generated header's #include
+  std::string spec_header;  // the spec's file name: the generated header includes it through the
+                            // include path (no absolute path is written)
   std::string network_type;
   std::string output_dir;  // where objects, the header and the C++ source go
   std::vector<Schedule> schedules;
@@ -875,8 +876,9 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
   header << provenance << targets_line << "\n#pragma once\n\n#include <HalideRuntime.h>\n\n"
          << "#include <array>\n#include <cstddef>\n#include <span>\n#include "
             "<string_view>\n#include <tuple>\n\n"
-         << "#include <nnfuse/runtime/kernel.hpp>\n#include <nnfuse/runtime/model.hpp>\n#include \""
-         << options.spec_header << "\"\n\n"
+         << "#include <nnfuse/runtime/kernel.hpp>\n#include <nnfuse/runtime/model.hpp>\n"
+         // <>, not "": a spec named like its network (mnist_mlp.hpp) would find this header
+         << "#include <" << options.spec_header << ">  // the spec, on the include path\n\n"
          << "extern \"C\" {\n"
          << decls.str() << "}\n\n"
          << "namespace nnfuse::generated::" << options.name << " {\n\n"

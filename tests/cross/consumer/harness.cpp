@@ -1,6 +1,7 @@
-// The AArch64 harness of tests/cross: the kernels of nnfuse_test::ResidualNet generated for
-// arm-64-linux, linked with the shared Halide runtime for that architecture and with nnfuse's
-// runtime (runtime/src/runtime.cpp) by g++-aarch64-linux-gnu, run under qemu-aarch64.
+// The AArch64 harness of tests/cross: a program of a cross-built consumer (consumer/), whose
+// nnfuse_add_network generated nnfuse_test::ResidualNet's kernels for arm-64-linux on the host;
+// linked with the shared Halide runtime for that architecture and nnfuse's runtime compiled by
+// g++-aarch64-linux-gnu, run under qemu-aarch64.
 //
 // For every schedule and batch 1, 3 and 17 it runs
 //   - the whole-network kernel through nnfuse::Model and a Session (Halide's allocations come
@@ -11,7 +12,7 @@
 // neither nlohmann-json nor the weights library (parameters come from a generator, not a file),
 // prints one line per schedule and batch and exits 1 on a mismatch, 2 on an error.
 #if !defined(__aarch64__)
-#error "tests/cross/harness.cpp is built with aarch64-linux-gnu-g++ only"
+#error "tests/cross/consumer/harness.cpp is built with aarch64-linux-gnu-g++ only"
 #endif
 
 #include <algorithm>
