@@ -1,5 +1,5 @@
 // Network specs of the runtime tests, one header as a user would write it: the seed MLP, a
-// residual network with PReLU, ELU and Softmax, an odd-sized one and an elementwise one.
+// residual network with PReLU, ELU and Softmax, an odd-sized one and elementwise ones.
 #pragma once
 
 #include <nnfuse/dsl.hpp>
@@ -19,5 +19,10 @@ using OddNet = Sequential<Input<300>, Dense<257, Name<"fc1">>, ELU<>, Dense<33, 
 
 // One activation, no Dense, a width that is no multiple of any vector: forward_in_place.
 using ElementwiseNet = Sequential<Input<37>, GELU>;
+
+// One network per activation whose kernel has special-value paths (NaN, ±inf, saturation,
+// subnormal tails): special_values_test.cpp feeds them those values.
+template <class Activation>
+using Special = Sequential<Input<23>, Activation>;
 
 }  // namespace nnfuse_test

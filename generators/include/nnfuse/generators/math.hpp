@@ -30,6 +30,15 @@ inline Halide::Expr pow2(const Halide::Expr& k) {
   return Halide::reinterpret(Halide::Float(64), (Halide::cast<int64_t>(k) + 1023) << 52);
 }
 
+// |magnitude| with the sign bit of x (copysign, from the bits: a select on x < 0 would give
+// +0 for x = -0, and tanh(-0), erf(-0) are -0).
+inline Halide::Expr with_sign_of(const Halide::Expr& x, const Halide::Expr& magnitude) {
+  const Halide::Expr sign =
+      Halide::reinterpret(Halide::Int(64), x) & Halide::Expr(std::numeric_limits<int64_t>::min());
+  return Halide::reinterpret(Halide::Float(64),
+                             Halide::reinterpret(Halide::Int(64), Halide::abs(magnitude)) | sign);
+}
+
 // sum c[i] t^i by Horner's rule.
 template <std::size_t N>
 Halide::Expr horner(const std::array<double, N>& c, const Halide::Expr& t) {
@@ -161,7 +170,7 @@ inline Halide::Expr tanh(const Halide::Expr& x) {
   const Halide::Expr a = Halide::abs(x);
   const Halide::Expr e = expm1(f64(2.0) * a);
   const Halide::Expr magnitude = Halide::select(a > f64(22.0), f64(1.0), e / (e + f64(2.0)));
-  return detail::nan_if_nan(x, Halide::select(x < f64(0.0), -magnitude, magnitude));
+  return detail::nan_if_nan(x, detail::with_sign_of(x, magnitude));
 }
 
 namespace detail {
@@ -200,7 +209,7 @@ inline Halide::Expr erf(const Halide::Expr& x) {
   const Halide::Expr a = Halide::abs(x);
   const Halide::Expr magnitude =
       Halide::select(a < f64(2.0), detail::erf_series(a), f64(1.0) - detail::erfc_fraction(a));
-  return detail::nan_if_nan(x, Halide::select(x < f64(0.0), -magnitude, magnitude));
+  return detail::nan_if_nan(x, detail::with_sign_of(x, magnitude));
 }
 
 inline Halide::Expr erfc(const Halide::Expr& x) {
