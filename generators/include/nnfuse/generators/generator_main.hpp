@@ -32,6 +32,8 @@ class StderrLog {
   StderrLog() = default;
   StderrLog(const StderrLog&) = delete;
   StderrLog& operator=(const StderrLog&) = delete;
+  StderrLog(StderrLog&&) = delete;
+  StderrLog& operator=(StderrLog&&) = delete;
   ~StderrLog() { restore(); }
 
   void open(const std::string& path) {
