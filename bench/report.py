@@ -296,6 +296,14 @@ def main():
         result["layers"] += print_layers(layer_table(rows, threads, mode), threads, mode, peak)
         result["seed"] += print_seed(rows, threads, mode)
         result["elementwise"] += print_elementwise(rows, threads, mode)
+    overhead = [(t, m, r["median_time_us"]) for (name, t, m), r in sorted(rows.items())
+                if name == "BM_Runtime/session_call"]
+    if overhead:
+        print("\n== runtime overhead per kernel call, without the kernel (goal: <= 20 ns)")
+        for t, m, us in overhead:
+            print(f"  {t} thread(s), {m}: {us * 1e3:.1f} ns")
+    result["runtime_overhead_ns"] = [{"threads": t, "pin": m, "ns": us * 1e3}
+                                     for t, m, us in overhead]
     if result["slower_than_naive"]:
         print("\n== slower than the naive schedule (a sanity check):")
         for line in result["slower_than_naive"]:

@@ -94,7 +94,7 @@ if ((quick)); then
   : "${rounds:=3}" "${repetitions:=1}"
   # The seed network whole and by node, its two layers alone (nnfuse's 784x128 ReLU and every
   # peer's), and the machine's FMA peak.
-  [[ -n "$filter" ]] || filter='BM_PeakFma|/seed/|/(dense_)?784x128_relu/|/128x10_none/'
+  [[ -n "$filter" ]] || filter='BM_PeakFma|BM_Runtime/|/seed/|/(dense_)?784x128_relu/|/128x10_none/'
   min_time=0.05
 else
   : "${rounds:=5}" "${repetitions:=2}"

@@ -2,6 +2,7 @@
 // network and an odd-sized one, made by PyTorch; |y - torch| <= 1e-5 * max(1, |torch|)),
 // every per-target variant of a multi-target build, and every error path of the API.
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <span>
 #include <stdexcept>
@@ -124,13 +125,49 @@ TEST(Session, KeepsHalidesErrorMessageInsteadOfAborting) {
   nnfuse::detail::RowsBuffer in(input.data(), 784, 3);
   nnfuse::detail::RowsBuffer out(output.data(), 9, 3);
   nnfuse::detail::VectorBuffer weights(model.packed().data(), model.packed().size());
-  session.begin_call();
-  const int code = Mlp::forward(&session, &in.buffer, nullptr, &weights.buffer, &out.buffer);
-  EXPECT_NE(code, 0);
-  const std::string message(session.last_error());
-  EXPECT_NE(message.find("Output buffer"), std::string::npos) << message;
-  session.begin_call();
+  {
+    const nnfuse::Session::Call call = session.begin_call();
+    const int code =
+        Mlp::forward(call.user_context(), &in.buffer, nullptr, &weights.buffer, &out.buffer);
+    EXPECT_NE(code, 0);
+    const std::string message(session.last_error());
+    EXPECT_NE(message.find("Output buffer"), std::string::npos) << message;
+  }
+  const nnfuse::Session::Call next = session.begin_call();
   EXPECT_TRUE(session.last_error().empty()) << "a new call starts without an error";
+}
+
+// Another Halide library in the process calls the same (process-wide) hooks with a user context
+// of its own: nnfuse serves it from the heap and stderr and never reads through it. The foreign
+// context is one byte, so reading it as a Session would be an overflow that ASan reports.
+TEST(Session, AForeignUserContextIsServedByTheHeapAndNeverRead) {
+  const auto model = small_model();
+  std::vector<float> input(784 * 3, 0.5F);
+  std::vector<float> expected(10 * 3);
+  std::vector<float> output(10 * 3);
+  nnfuse::Session session;
+  model.forward(session, input, expected);
+
+  char foreign = 42;
+  nnfuse::detail::RowsBuffer in(input.data(), 784, 3);
+  nnfuse::detail::RowsBuffer out(output.data(), 10, 3);
+  nnfuse::detail::VectorBuffer weights(model.packed().data(), model.packed().size());
+  EXPECT_EQ(Mlp::forward(&foreign, &in.buffer, nullptr, &weights.buffer, &out.buffer), 0);
+  EXPECT_EQ(output, expected);
+  EXPECT_EQ(foreign, 42);
+
+  void* block = halide_malloc(&foreign, 100);
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % 64, 0U);
+  halide_free(&foreign, block);
+  // A Session's own address is not its context either.
+  EXPECT_EQ(nnfuse::detail::session_of(&session), nullptr);
+  EXPECT_EQ(nnfuse::detail::session_of(nullptr), nullptr);
+  testing::internal::CaptureStderr();
+  halide_error(&foreign, "a foreign library's error\n");
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("a foreign library's error"),
+            std::string::npos);
+  EXPECT_EQ(foreign, 42);
 }
 
 TEST(Session, ArenaServesHalideAfterTheFirstCallOfABatchSize) {

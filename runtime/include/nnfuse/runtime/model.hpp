@@ -98,14 +98,15 @@ class Model {
   }
 
   // data[b] = network(data[b]) in place, for a network that is one elementwise node (an
-  // activation with no Dense) built with `naive` or `manual`, which read every element before
-  // writing it. Other networks read rows they have overwritten; `fused` recomputes the rows of
-  // its last chunk and autoscheduled code may overlap its last vector with the one before, so
-  // they do not compile here.
+  // activation with no Dense) built with a schedule that reads every element before writing it
+  // (Compiled::in_place_safe, from the schedule's row in schedules.def: naive, manual). Other
+  // networks read rows they have overwritten; `fused` recomputes the rows of its last chunk and
+  // autoscheduled code may overlap its last vector with the one before, so they do not compile
+  // here.
   void forward_in_place(Session& session, std::span<float> data) const
       requires(graph<network>::node_count == 1 && !FusedNode<network, 0>::has_matmul &&
                !FusedNode<network, 0>::has_row_epilogue && in_width == out_width &&
-               (Compiled::schedule == "naive" || Compiled::schedule == "manual")) {
+               Compiled::in_place_safe) {
     run(session, data, data, &Compiled::forward);
   }
 
@@ -138,8 +139,8 @@ class Model {
     detail::RowsBuffer in(input.data(), in_width, batch);
     detail::RowsBuffer out(output.data(), out_width, batch);
     detail::VectorBuffer weights(packed_.data.get(), packed_.size);
-    session.begin_call();
-    const int code = kernel(&session, &in.buffer, nullptr, &weights.buffer, &out.buffer);
+    const Session::Call call = session.begin_call();
+    const int code = kernel(call.user_context(), &in.buffer, nullptr, &weights.buffer, &out.buffer);
     if (code != 0) detail::throw_kernel_error(Compiled::name, code, session.last_error());
   }
 
