@@ -6,20 +6,13 @@ foreach(var IN ITEMS NNFUSE_BUILD_DIR WORK_DIR CONSUMER_SOURCE_DIR GENERATOR CXX
   endif()
 endforeach()
 
-function(run)
-  string(REPLACE ";" " " printable "${ARGN}")
-  message(STATUS "+ ${printable}")
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${printable}")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/../support/run.cmake")
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 set(build "${WORK_DIR}/build")
 
-run("${CMAKE_COMMAND}" --install "${NNFUSE_BUILD_DIR}" --prefix "${prefix}")
+nnfuse_test_run("${CMAKE_COMMAND}" --install "${NNFUSE_BUILD_DIR}" --prefix "${prefix}")
 
 # The installed package files must not point back into the source tree (the build tree is
 # under it): everything is found relative to the prefix or through the dependencies' packages.
@@ -50,10 +43,10 @@ foreach(pair IN ITEMS MAKE_PROGRAM:CMAKE_MAKE_PROGRAM C_COMPILER:CMAKE_C_COMPILE
     list(APPEND configure_args "-D${to}=${${from}}")
   endif()
 endforeach()
-run("${CMAKE_COMMAND}" -S "${CONSUMER_SOURCE_DIR}" -B "${build}" ${configure_args})
-run("${CMAKE_COMMAND}" --build "${build}")
-run("${build}/nnfuse_consumer")
-run("${build}/consumer_forward")
+nnfuse_test_run("${CMAKE_COMMAND}" -S "${CONSUMER_SOURCE_DIR}" -B "${build}" ${configure_args})
+nnfuse_test_run("${CMAKE_COMMAND}" --build "${build}")
+nnfuse_test_run("${build}/nnfuse_consumer")
+nnfuse_test_run("${build}/consumer_forward")
 
 # A C++-only project gets a message that says what to add, not LLVM's "C: needs to be enabled".
 if(CXX_ONLY_SOURCE_DIR)
@@ -81,7 +74,7 @@ if(EXAMPLE_SOURCE_DIR)
   if(at EQUAL -1)
     message(FATAL_ERROR "${README} does not show ${EXAMPLE_SOURCE_DIR}/CMakeLists.txt as it is")
   endif()
-  run("${CMAKE_COMMAND}" -S "${EXAMPLE_SOURCE_DIR}" -B "${WORK_DIR}/example" ${configure_args})
-  run("${CMAKE_COMMAND}" --build "${WORK_DIR}/example")
-  run("${WORK_DIR}/example/my_app")
+  nnfuse_test_run("${CMAKE_COMMAND}" -S "${EXAMPLE_SOURCE_DIR}" -B "${WORK_DIR}/example" ${configure_args})
+  nnfuse_test_run("${CMAKE_COMMAND}" --build "${WORK_DIR}/example")
+  nnfuse_test_run("${WORK_DIR}/example/my_app")
 endif()

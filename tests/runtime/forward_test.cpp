@@ -14,22 +14,14 @@
 #include <nnfuse/generated/test_residual.hpp>
 
 #include "each_schedule.hpp"
+#include "gtest_reference.hpp"
 
 namespace {
-
-template <class Net>
-std::vector<float> random_parameters(unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-0.2F, 0.2F);
-  std::vector<float> block(nnfuse::graph<Net>::parameter_bytes / sizeof(float));
-  for (float& v : block) v = dist(rng);
-  return block;
-}
 
 template <class Compiled>
 void check_forward() {
   using Net = typename Compiled::network;
-  const auto params = random_parameters<Net>(1);
+  const auto params = nnfuse_test::random_parameters<Net>(1);
   const auto model = nnfuse::Model<Compiled>::from_parameters(params);
   nnfuse::Session session;
   std::mt19937 rng(2);
@@ -43,11 +35,9 @@ void check_forward() {
     model.forward(session, input, output);
     const auto expected =
         nnfuse::reference_forward<Net>(params, std::span<const float>(input), batch);
-    ASSERT_EQ(expected.size(), output.size());
-    for (std::size_t i = 0; i < output.size(); ++i) {
-      ASSERT_NEAR(output[i], expected[i], 1e-5 * std::max(1.0, std::fabs(expected[i])))
-          << Compiled::schedule << " batch " << batch << " element " << i;
-    }
+    ASSERT_TRUE(nnfuse_test::matches_reference(output, expected, Compiled::schedule,
+                                               Compiled::selected_variant(), batch,
+                                               nnfuse::graph<Net>::out_width));
   }
 }
 

@@ -15,6 +15,7 @@
 #include <nnfuse/generated/test_residual.hpp>
 
 #include "each_schedule.hpp"
+#include "gtest_reference.hpp"
 
 namespace {
 
@@ -60,9 +61,9 @@ void run_guarded(std::size_t batch) {
   model.forward(session, input.span(), output.span());
   const auto expected =
       nnfuse::reference_forward<Net>(params, std::span<const float>(input.span()), batch);
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    ASSERT_NEAR(output.span()[i], expected[i], 1e-5 * std::max(1.0, std::abs(expected[i])));
-  }
+  ASSERT_TRUE(nnfuse_test::matches_reference(output.span(), expected, Compiled::schedule,
+                                             Compiled::selected_variant(), batch,
+                                             nnfuse::graph<Net>::out_width));
   // The kernel itself, with the packed weights against a guard page too.
   GuardedFloats packed(Compiled::packed_floats);
   Compiled::pack(params.data(), packed.span().data());

@@ -10,20 +10,17 @@
 #include <nnfuse/generated/test_multi.hpp>
 
 #include "each_schedule.hpp"
+#include "gtest_reference.hpp"
 
 namespace {
 
 template <class Compiled>
 void check_every_variant() {
   using Net = typename Compiled::network;
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> dist(-1.0F, 1.0F);
-  std::vector<float> params(nnfuse::graph<Net>::parameter_bytes / sizeof(float));
-  for (float& v : params) v = dist(rng);
+  const auto params = nnfuse_test::random_parameters<Net>(3, 1.0F);
   const auto model = nnfuse::Model<Compiled>::from_parameters(params);
   constexpr std::size_t batch = 5;
-  std::vector<float> input(batch * nnfuse::graph<Net>::in_width);
-  for (float& v : input) v = dist(rng);
+  const auto input = nnfuse_test::random_floats(batch * nnfuse::graph<Net>::in_width, 4, 1.0F);
   const auto expected =
       nnfuse::reference_forward<Net>(params, std::span<const float>(input), batch);
   nnfuse::Session session;
@@ -41,10 +38,9 @@ void check_every_variant() {
   for (std::size_t v = selected; v < Compiled::variants.size(); ++v) {
     std::fill(output.begin(), output.end(), NAN);
     model.forward_variant(v, session, input, output);
-    for (std::size_t i = 0; i < output.size(); ++i) {
-      ASSERT_NEAR(output[i], expected[i], 1e-5 * std::max(1.0, std::fabs(expected[i])))
-          << Compiled::variants[v] << " element " << i;
-    }
+    ASSERT_TRUE(nnfuse_test::matches_reference(output, expected, Compiled::schedule,
+                                               Compiled::variants[v], batch,
+                                               nnfuse::graph<Net>::out_width));
   }
   if (selected > 0) {
     EXPECT_THROW(model.forward_variant(0, session, input, output), std::invalid_argument);

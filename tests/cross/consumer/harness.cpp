@@ -33,32 +33,9 @@
 #include <nnfuse/runtime/model.hpp>
 #include <nnfuse/runtime/session.hpp>
 
+#include "reference_check.hpp"  // tests/support
+
 namespace {
-
-constexpr double tolerance = 1e-5;
-
-template <class Net>
-std::vector<float> random_parameters(unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-0.2F, 0.2F);
-  std::vector<float> block(nnfuse::graph<Net>::parameter_bytes / sizeof(float));
-  for (float& v : block) v = dist(rng);
-  return block;
-}
-
-// max over i of |actual[i] - expected[i]| / max(1, |expected[i]|); NaN (never <= tolerance)
-// when a value is NaN or the sizes differ.
-double max_error(std::span<const float> actual, std::span<const double> expected) {
-  if (actual.size() != expected.size()) return std::nan("");
-  double worst = 0.0;
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    const double e = std::fabs(static_cast<double>(actual[i]) - expected[i]) /
-                     std::max(1.0, std::fabs(expected[i]));
-    if (std::isnan(e)) return e;
-    worst = std::max(worst, e);
-  }
-  return worst;
-}
 
 // The network through its per-node kernels: tensor 0 is the input, tensor t the output of node
 // t - 1, each node reading its input (and residual) tensor as the whole-network kernel does.
@@ -94,15 +71,12 @@ template <class Compiled>
 bool check_schedule() {
   using Net = typename Compiled::network;
   using G = nnfuse::graph<Net>;
-  const auto params = random_parameters<Net>(1);
+  const auto params = nnfuse_test::random_parameters<Net>(1);
   const auto model = nnfuse::Model<Compiled>::from_parameters(params);
   nnfuse::Session session;
-  std::mt19937 rng(2);
-  std::uniform_real_distribution<float> dist(-3.0F, 3.0F);
   bool ok = true;
   for (const std::size_t batch : {std::size_t{1}, std::size_t{3}, std::size_t{17}}) {
-    std::vector<float> input(batch * G::in_width);
-    for (float& v : input) v = dist(rng);
+    const auto input = nnfuse_test::random_floats(batch * G::in_width, 2, 3.0F);
     const std::vector<double> expected =
         nnfuse::reference_forward<Net>(params, std::span<const float>(input), batch);
 
@@ -110,11 +84,13 @@ bool check_schedule() {
     model.forward(session, input, output);  // sizes the arena for this batch
     std::fill(output.begin(), output.end(), std::nanf(""));
     model.forward(session, input, output);  // warmed: served from the arena
-    const double forward_error = max_error(output, expected);
+    const double forward_error = nnfuse_test::max_relative_error(output, expected);
     const std::size_t fallbacks = session.heap_fallbacks();
-    const double node_error = max_error(forward_by_nodes(model, input, batch), expected);
+    const double node_error =
+        nnfuse_test::max_relative_error(forward_by_nodes(model, input, batch), expected);
 
-    const bool line_ok = forward_error <= tolerance && node_error <= tolerance && fallbacks == 0;
+    const bool line_ok = forward_error <= nnfuse_test::default_tolerance &&
+                         node_error <= nnfuse_test::default_tolerance && fallbacks == 0;
     ok = ok && line_ok;
     std::printf(
         "%s::%-6s variant %s  batch %2zu  [%zu x %zu]  forward max err %.2e  nodes max err "
@@ -131,7 +107,8 @@ bool check_schedule() {
 int main() {
   try {
     std::printf("nnfuse cross harness (AArch64): %zu fused nodes, |a - b| <= %.0e * max(1, |b|)\n",
-                nnfuse::graph<nnfuse_test::ResidualNet>::node_count, tolerance);
+                nnfuse::graph<nnfuse_test::ResidualNet>::node_count,
+                nnfuse_test::default_tolerance);
     bool ok = check_schedule<nnfuse::generated::cross_residual::naive>();
     ok = check_schedule<nnfuse::generated::cross_residual::manual>() && ok;
     std::printf("%s\n", ok ? "all outputs match the reference" : "MISMATCH");
