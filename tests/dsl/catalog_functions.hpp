@@ -3,6 +3,7 @@
 // names as `Act::kind`): the reference `eval`, `eval_native`, and both for the derivative.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,13 @@ struct CatalogEntry {
   double (*value64)(double);
   double (*slope64)(double);
 };
+
+// How GoogleTest prints a parameter, and so how CTest names a parameterised test: the
+// activation's name (the default dumps the struct's bytes, pointers included, so the names
+// changed from one build to the next).
+inline void PrintTo(const CatalogEntry& entry, std::ostream* os) {
+  *os << entry.name;
+}
 
 inline std::vector<CatalogEntry> catalog_functions() {
   std::vector<CatalogEntry> all;
