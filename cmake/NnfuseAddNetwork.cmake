@@ -1,7 +1,8 @@
 # nnfuse_add_network(<name> SPEC <header> NETWORK <C++ type> [GENERATOR <program>]
 #                    [TARGETS host | x86-64-multi | <halide target>...]
-#                    [SCHEDULES naive manual fused mullapudi2016 adams2019 li2018]
-#                    [TYPICAL_BATCH <rows>] [MACHINE_PARAMS <parallelism,llc_bytes,balance>])
+#                    [SCHEDULES <names from schedules.def: naive manual fused mullapudi2016 ...>]
+#                    [TYPICAL_BATCH <rows>] [MACHINE_PARAMS <parallelism,llc_bytes,balance>]
+#                    [EMIT_STMT])
 #
 # Generates kernels for the network type declared in the spec header at build time and makes a
 # static library <name> (alias nnfuse::<name>) with the generated header
@@ -15,6 +16,8 @@
 # spec's shapes and TYPICAL_BATCH (default 32) for MACHINE_PARAMS (default 2,33554432,40: two
 # cores, 32 MiB last-level cache); the schedule each one chose is written next to the kernels
 # as <kernel>__<variant>.schedule.h.
+# EMIT_STMT also writes each kernel's lowered Halide statement (<kernel>__<variant>__halide.stmt)
+# next to it, for reading what a schedule became.
 # Networks given the same GENERATOR (in one directory) are compiled by one generator program,
 # so Halide.h is compiled once for all of them (tests/runtime does this).
 # The generated header includes the spec by its file name; the library's include path has the
@@ -26,6 +29,54 @@
 # <prefix>/lib/cmake/nnfuse, the template installed next to it). nnfuse::warnings exists only
 # in nnfuse's own build.
 include_guard(GLOBAL)
+
+# The schedule table, shared with the C++ generators (schedules.def: one row per schedule). It is
+# next to the headers: in the source tree under ../generators/include, in an installed package
+# where nnfuseConfig.cmake says (NNFUSE_SCHEDULES_DEF).
+if(NOT NNFUSE_SCHEDULES_DEF)
+  set(NNFUSE_SCHEDULES_DEF
+      "${CMAKE_CURRENT_LIST_DIR}/../generators/include/nnfuse/generators/schedules.def")
+endif()
+if(NOT EXISTS "${NNFUSE_SCHEDULES_DEF}")
+  message(FATAL_ERROR "nnfuse: the schedule table ${NNFUSE_SCHEDULES_DEF} is missing")
+endif()
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${NNFUSE_SCHEDULES_DEF}")
+file(STRINGS "${NNFUSE_SCHEDULES_DEF}" _nnfuse_schedule_rows REGEX "^NNFUSE_SCHEDULE\\(")
+set_property(GLOBAL PROPERTY NNFUSE_SCHEDULES "")
+foreach(_nnfuse_row IN LISTS _nnfuse_schedule_rows)
+  if(NOT _nnfuse_row MATCHES "^NNFUSE_SCHEDULE\\(([a-z0-9_]+), \"([A-Za-z0-9]*)\"")
+    message(FATAL_ERROR "nnfuse: ${NNFUSE_SCHEDULES_DEF}: cannot read the row '${_nnfuse_row}'")
+  endif()
+  set_property(GLOBAL APPEND PROPERTY NNFUSE_SCHEDULES "${CMAKE_MATCH_1}")
+  set_property(GLOBAL PROPERTY NNFUSE_SCHEDULE_${CMAKE_MATCH_1}_AUTOSCHEDULER "${CMAKE_MATCH_2}")
+endforeach()
+unset(_nnfuse_row)
+unset(_nnfuse_schedule_rows)
+
+# nnfuse_schedules(<var>): every schedule's name, in the table's order (naive manual fused ...).
+function(nnfuse_schedules out_var)
+  get_property(names GLOBAL PROPERTY NNFUSE_SCHEDULES)
+  set(${out_var} ${names} PARENT_SCOPE)
+endfunction()
+
+# The Halide architecture (x86-64, arm-64, ...) of the machine this build makes programs for
+# (CMAKE_SYSTEM_PROCESSOR: the build machine, or a cross build's target), or "" if unknown.
+function(_nnfuse_halide_arch out_var)
+  set(p "${CMAKE_SYSTEM_PROCESSOR}")
+  set(arch "")
+  if(p MATCHES "^(x86_64|AMD64|amd64|x64)$")
+    set(arch x86-64)
+  elseif(p MATCHES "^(i[3-6]86|x86)$")
+    set(arch x86-32)
+  elseif(p MATCHES "^(aarch64|arm64|ARM64)$")
+    set(arch arm-64)
+  elseif(p MATCHES "^arm")
+    set(arch arm-32)
+  elseif(p MATCHES "^riscv64$")
+    set(arch riscv-64)
+  endif()
+  set(${out_var} "${arch}" PARENT_SCOPE)
+endfunction()
 
 # The shared Halide runtime for a target architecture (built once per build tree).
 function(_nnfuse_halide_runtime target_string out_var)
@@ -104,7 +155,11 @@ macro(_nnfuse_add_cross_network)
   set(host_call "nnfuse_add_network(${name} SPEC [==[${spec}]==] NETWORK [==[${arg_NETWORK}]==]")
   string(APPEND host_call " GENERATOR ${generator} TARGETS ${arg_TARGETS}")
   string(APPEND host_call " SCHEDULES ${arg_SCHEDULES} TYPICAL_BATCH ${arg_TYPICAL_BATCH}")
-  string(APPEND host_call " MACHINE_PARAMS [==[${arg_MACHINE_PARAMS}]==])")
+  string(APPEND host_call " MACHINE_PARAMS [==[${arg_MACHINE_PARAMS}]==]")
+  if(arg_EMIT_STMT)
+    string(APPEND host_call " EMIT_STMT")
+  endif()
+  string(APPEND host_call ")")
   set_property(GLOBAL APPEND PROPERTY NNFUSE_HOST_CALLS_${generator} "${host_call}")
   set_property(GLOBAL APPEND PROPERTY NNFUSE_HOST_OUTPUTS_${generator} ${host_outputs})
 
@@ -170,8 +225,8 @@ find_package(nnfuse REQUIRED CONFIG PATHS [==[@NNFUSE_CROSS_PACKAGE_DIR@]==] NO_
 endfunction()
 
 function(nnfuse_add_network name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;NETWORK;GENERATOR;TYPICAL_BATCH;MACHINE_PARAMS"
-                        "TARGETS;SCHEDULES")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "EMIT_STMT"
+                        "SPEC;NETWORK;GENERATOR;TYPICAL_BATCH;MACHINE_PARAMS" "TARGETS;SCHEDULES")
   if(NOT arg_SPEC OR NOT arg_NETWORK)
     message(FATAL_ERROR "nnfuse_add_network(${name}): SPEC and NETWORK are required")
   endif()
@@ -181,14 +236,12 @@ function(nnfuse_add_network name)
   if(NNFUSE_CROSS_PACKAGE_DIR AND CMAKE_CROSSCOMPILING)
     # A cross build: `host` would name the build machine, not the one the program runs on.
     if(NOT arg_TARGETS)
-      if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
-        set(arg_TARGETS arm-64-linux)
-      elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
-        set(arg_TARGETS x86-64-linux)
-      else()
+      _nnfuse_halide_arch(arch)
+      if(NOT arch)
         message(FATAL_ERROR "nnfuse_add_network(${name}): no default Halide target for "
                             "CMAKE_SYSTEM_PROCESSOR '${CMAKE_SYSTEM_PROCESSOR}': name TARGETS")
       endif()
+      set(arg_TARGETS ${arch}-linux)
     elseif("host" IN_LIST arg_TARGETS)
       message(FATAL_ERROR "nnfuse_add_network(${name}): TARGETS host names the build machine, "
                           "but this is a cross build for ${CMAKE_SYSTEM_PROCESSOR}: name the "
@@ -206,10 +259,12 @@ function(nnfuse_add_network name)
   if(NOT arg_MACHINE_PARAMS)
     set(arg_MACHINE_PARAMS "2,33554432,40")
   endif()
+  nnfuse_schedules(known)
   foreach(s IN LISTS arg_SCHEDULES)
-    if(NOT s MATCHES "^(naive|manual|fused|mullapudi2016|adams2019|li2018)$")
-      message(FATAL_ERROR "nnfuse_add_network(${name}): unknown schedule '${s}' (known: naive, "
-                          "manual, fused, mullapudi2016, adams2019, li2018)")
+    if(NOT s IN_LIST known)
+      list(JOIN known ", " known_text)
+      message(FATAL_ERROR "nnfuse_add_network(${name}): unknown schedule '${s}' (known: "
+                          "${known_text})")
     endif()
   endforeach()
   get_filename_component(spec "${arg_SPEC}" ABSOLUTE)
@@ -247,16 +302,14 @@ function(nnfuse_add_network name)
   # The autoscheduler plugins the schedules need (Halide's CMake package names them).
   set(plugins "")
   foreach(s IN LISTS arg_SCHEDULES)
-    foreach(plugin IN ITEMS Mullapudi2016 Adams2019 Li2018)
-      string(TOLOWER "${plugin}" lower)
-      if(s STREQUAL lower)
-        if(NOT TARGET Halide::${plugin})
-          message(FATAL_ERROR "nnfuse_add_network(${name}): schedule ${s} needs Halide's "
-                              "${plugin} autoscheduler plugin, which this Halide lacks")
-        endif()
-        list(APPEND plugins "$<TARGET_FILE:Halide::${plugin}>")
+    get_property(plugin GLOBAL PROPERTY NNFUSE_SCHEDULE_${s}_AUTOSCHEDULER)
+    if(plugin)
+      if(NOT TARGET Halide::${plugin})
+        message(FATAL_ERROR "nnfuse_add_network(${name}): schedule ${s} needs Halide's "
+                            "${plugin} autoscheduler plugin, which this Halide lacks")
       endif()
-    endforeach()
+      list(APPEND plugins "$<TARGET_FILE:Halide::${plugin}>")
+    endif()
   endforeach()
   list(JOIN plugins "," plugins_arg)
   # One generator program per GENERATOR name (default: one per network). Networks that share
@@ -291,6 +344,10 @@ function(nnfuse_add_network name)
   list(JOIN arg_SCHEDULES "," schedules_arg)
   set(outputs "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp"
               "${out}/${name}_kernels.a")
+  set(emit_stmt 0)
+  if(arg_EMIT_STMT)
+    set(emit_stmt 1)
+  endif()
   # Halide's warnings and the autoschedulers' logs go to a log next to the kernels unless
   # NNFUSE_VERBOSE_GENERATORS asks for them on the terminal (a failure is shown either way).
   set(log_args "")
@@ -317,7 +374,7 @@ function(nnfuse_add_network name)
       COMMAND ${generator} --network ${name} --output-dir "${out}" --schedules "${schedules_arg}"
               --targets "${targets_arg}" --variants "${variants_arg}" --plugins "${plugins_arg}"
               --typical-batch ${arg_TYPICAL_BATCH} --machine-params "${arg_MACHINE_PARAMS}"
-              ${log_args}
+              --emit-stmt ${emit_stmt} ${log_args}
       DEPENDS ${generator}
       COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg})"
       VERBATIM)
@@ -328,9 +385,12 @@ function(nnfuse_add_network name)
   set_target_properties(${name}_kernels PROPERTIES IMPORTED_LOCATION "${out}/${name}_kernels.a")
   add_dependencies(${name}_kernels ${name}_generate)
 
-  # Only a host-architecture build links into host programs; others (arm-64-linux) leave the
-  # generated sources and archives in ${out} for a cross toolchain (see tests/cross).
-  if(baseline STREQUAL "host" OR baseline MATCHES "^x86-64")
+  # Only kernels of this build's architecture link into its programs; others (arm-64-linux in
+  # an x86-64 build) leave the generated sources and archives in ${out}: a cross build's host
+  # project makes them so (see _nnfuse_add_cross_network).
+  _nnfuse_halide_arch(arch)
+  string(REGEX MATCH "^[a-z0-9_]+-[0-9]+" baseline_arch "${baseline}")
+  if(baseline STREQUAL "host" OR (arch AND baseline_arch STREQUAL arch))
     _nnfuse_halide_runtime("${runtime_target}" runtime_lib)
     add_library(${name} STATIC "${out}/${name}_kernels.cpp")
     add_library(nnfuse::${name} ALIAS ${name})

@@ -2,6 +2,7 @@
 //   <generator> --network NAME --output-dir DIR --schedules naive,manual --targets T1,T2
 //               --variants V1,V2 [--plugins P1.so,P2.so] [--typical-batch 32]
 //               [--machine-params parallelism,llc_bytes,balance] [--log FILE]
+//               [--emit-stmt 0|1]
 // It writes DIR/nnfuse/generated/NAME.hpp, DIR/NAME_kernels.cpp and DIR/NAME_kernels.a, and
 // exits non-zero with a message naming the bad argument on misuse. With --log, what Halide
 // prints (its warnings, the autoschedulers' logs) goes to FILE instead of the terminal; a
@@ -127,6 +128,11 @@ inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEn
         options.machine_params = value;
       } else if (flag == "--log") {
         log.open(value);
+      } else if (flag == "--emit-stmt") {
+        if (value != "0" && value != "1") {
+          throw std::invalid_argument("--emit-stmt must be 0 or 1, not '" + value + "'");
+        }
+        options.emit_stmt = value == "1";
       } else {
         throw std::invalid_argument("unknown option " + flag);
       }
@@ -149,10 +155,13 @@ inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEn
     if (options.variant_names.size() != options.targets.size()) {
       throw std::invalid_argument("--variants must name every target");
     }
-    for (const auto& t : options.targets) {
+    for (auto& t : options.targets) {
       if (!Halide::Target::validate_target_string(t)) {
         throw std::invalid_argument("not a Halide target: " + t);
       }
+      // `host` becomes the build machine's target string, so the provenance line, the
+      // generated variant_targets and the .schedule.h banners say what code was made.
+      t = Halide::Target(t).to_string();
     }
     entry->generate(options);
     return 0;

@@ -163,6 +163,7 @@ std::vector<Halide::Func> row_reduction_funcs(
   boost::hana::for_each(row_reductions_of(E{}), [&](auto reduction) {
     using R = typename decltype(reduction)::type;
     std::vector<Halide::Expr> so_far;
+    so_far.reserve(funcs.size());
     for (auto& f : funcs) so_far.push_back(f(b));
     const LowerContext ctx = element_context(r.x, so_far);
     auto lower_inner = []<class Op, class Inner>(Node<Op, Inner>*, const LowerContext& c) {

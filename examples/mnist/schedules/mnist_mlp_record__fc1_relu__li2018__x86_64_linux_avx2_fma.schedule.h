@@ -1,0 +1,28 @@
+// mnist_mlp_record__fc1_relu__li2018__x86_64_linux_avx2_fma: Halide 14's Li2018 for x86-64-linux-avx2-fma, typical batch 32, machine parameters 2,33554432,40
+y0$10.compute_root()
+    .split(n,v265,v266,8,ShiftInwards)
+    .fuse(v265,b,v265)
+    .reorder(v266,v265)
+    .parallel(v265,34,ShiftInwards)
+    .vectorize(v266)
+;
+packed_im$14.compute_root()
+    .split(_0,v268,v269,8,ShiftInwards)
+    .reorder(v269,v268)
+    .parallel(v268,1,ShiftInwards)
+    .vectorize(v269)
+;
+acc0$10.compute_root()
+    .split(n,v271,v272,8,ShiftInwards)
+    .fuse(v271,b,v271)
+    .reorder(v272,v271)
+    .parallel(v271,34,ShiftInwards)
+    .vectorize(v272)
+;
+acc0$10.update(0)
+    .split(n,v274,v275,8,GuardWithIf)
+    .fuse(v274,b,v274)
+    .reorder(v275,v274)
+    .parallel(v274,34,GuardWithIf)
+    .vectorize(v275)
+;

@@ -1,0 +1,28 @@
+// mnist_mlp_record__fc2__li2018__x86_64_linux_avx2_fma: Halide 14's Li2018 for x86-64-linux-avx2-fma, typical batch 32, machine parameters 2,33554432,40
+y1$10.compute_root()
+    .split(n,v286,v287,8,ShiftInwards)
+    .fuse(v286,b,v286)
+    .reorder(v287,v286)
+    .parallel(v286,2,ShiftInwards)
+    .vectorize(v287)
+;
+packed_im$16.compute_root()
+    .split(_0,v289,v290,8,ShiftInwards)
+    .reorder(v290,v289)
+    .parallel(v289)
+    .vectorize(v290)
+;
+acc1$10.compute_root()
+    .split(n,v291,v292,8,ShiftInwards)
+    .fuse(v291,b,v291)
+    .reorder(v292,v291)
+    .parallel(v291,2,ShiftInwards)
+    .vectorize(v292)
+;
+acc1$10.update(0)
+    .split(n,v294,v295,8,GuardWithIf)
+    .fuse(v294,b,v294)
+    .reorder(v295,v294)
+    .parallel(v294,2,GuardWithIf)
+    .vectorize(v295)
+;

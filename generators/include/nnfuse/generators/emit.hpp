@@ -1,0 +1,227 @@
+// The generated C++ a network's library is made of: the header (<nnfuse/generated/<net>.hpp>:
+// the C entry points' declarations, one struct per schedule for nnfuse::Model, the variant
+// names and targets) and the source (<net>_kernels.cpp: the entry points, which pass the
+// micro-kernel's `tall` flag and pick an autoscheduled kernel's fallback, the pack functions,
+// the dispatchers and the variant selection), and the archive of every kernel object.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <Halide.h>
+
+#include <nnfuse/generators/options.hpp>
+#include <nnfuse/generators/packing.hpp>
+#include <nnfuse/generators/schedule.hpp>
+#include <nnfuse/generators/targets.hpp>
+
+namespace nnfuse::generators {
+
+// A compiled per-node kernel: <net>__<kernel>__<schedule>, and whether it reads a residual.
+struct Kernel {
+  std::string function;
+  bool reads_residual;
+};
+
+// The text of the generated files, gathered schedule by schedule.
+struct GeneratedText {
+  std::ostringstream decls;    // extern "C" declarations of every variant function
+  std::ostringstream structs;  // one struct per schedule
+  std::ostringstream source;   // entry points, pack functions and dispatchers
+};
+
+// Appends one schedule's declarations, C entry points (which tell the Halide function whether
+// the batch fills the micro-kernel's rows), pack function, dispatchers and struct.
+inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
+                          const PackedLayout& layout, const std::vector<Kernel>& node_kernels,
+                          GeneratedText& text) {
+  const std::string sname = to_string(schedule);
+  const std::string prefix = options.name + "__";
+  std::ostringstream& decls = text.decls;
+  std::ostringstream& source = text.source;
+  std::ostringstream& structs = text.structs;
+
+  // Declarations, the C entry points (which tell the Halide function whether the batch fills
+  // the micro-kernel's rows), dispatchers and the schedule's struct.
+  auto declare = [&](const std::string& fn, bool residual) {
+    const std::string buffers = std::string("halide_buffer_t* input, ") +
+                                (residual ? "halide_buffer_t* residual, " : "") +
+                                "halide_buffer_t* packed, halide_buffer_t* output";
+    const std::string pass =
+        std::string("input, ") + (residual ? "residual, " : "") + "packed, output";
+    for (std::size_t t = 0; t < options.variant_names.size(); ++t) {
+      const std::string entry = fn + "__" + options.variant_names[t];
+      const Halide::Target target(options.targets[t]);
+      const bool small_fallback = info(schedule).small_batch_fallback;
+      const int rows =
+          info(schedule).micro_kernel || small_fallback ? micro_kernel(target).rows : 0;
+      decls << "int " << entry << "(void* user_context, " << buffers << ");\n";
+      source << "\nextern \"C\" int " << entry << "__halide(void* user_context, bool tall, "
+             << buffers << ");\n";
+      if (small_fallback) {
+        source << "extern \"C\" int " << entry << "__small__halide(void* user_context, bool tall, "
+               << buffers << ");\n";
+      }
+      source << "extern \"C\" int " << entry << "(void* user_context, " << buffers << ") {\n"
+             << "  const int rows = input != nullptr && input->dimensions == 2 ? "
+                "input->dim[1].extent : 0;\n"
+             << "  const bool tall = rows >= " << rows << ";\n";
+      if (small_fallback) {
+        source << "  if (rows < " << options.typical_batch << ") return " << entry
+               << "__small__halide(user_context, tall, " << pass << ");\n";
+      }
+      source << "  return " << entry << "__halide(user_context, tall, " << pass << ");\n}\n";
+    }
+  };
+  declare(prefix + "forward__" + sname, false);
+  for (const auto& k : node_kernels) declare(k.function, k.reads_residual);
+
+  const std::string ns = "nnfuse::generated::" + options.name;
+  source << "\n// ---- schedule " << sname << "\n";
+  source << pack_function_source(layout, ns + "::" + sname + "::pack");
+  auto dispatcher = [&](const std::string& fn, const std::string& member, bool residual) {
+    source << "int " << ns << "::" << sname << "::" << member
+           << "(void* user_context, halide_buffer_t* input, halide_buffer_t* residual, "
+              "halide_buffer_t* packed, halide_buffer_t* output) noexcept {\n"
+           << "  (void)residual;\n  switch (selected_variant_index()) {\n";
+    for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+      source << "    case " << v << ": return " << fn << "__" << options.variant_names[v]
+             << "(user_context, input, " << (residual ? "residual, " : "") << "packed, output);\n";
+    }
+    source << "    default: return -1;\n  }\n}\n";
+  };
+  dispatcher(prefix + "forward__" + sname, "forward", false);
+  for (std::size_t k = 0; k < node_kernels.size(); ++k) {
+    dispatcher(node_kernels[k].function, "node" + std::to_string(k),
+               node_kernels[k].reads_residual);
+  }
+
+  structs << "// Schedule `" << sname << "`: weights packed " << describe(info(schedule).weights)
+          << ".\n";
+  structs << "struct " << sname << " {\n"
+          << "  using network = " << options.network_type << ";\n"
+          << "  static constexpr std::string_view name = \"" << options.name << "\";\n"
+          << "  static constexpr std::string_view schedule = \"" << sname << "\";\n"
+          << "  static constexpr std::size_t packed_floats = " << layout.floats << ";\n"
+          << "  // Every element is read before it is written: an elementwise network may run in "
+             "place.\n"
+          << "  static constexpr bool in_place_safe = "
+          << (info(schedule).in_place ? "true" : "false") << ";\n"
+          << "  static void pack(const float* torch, float* packed) noexcept;\n"
+          << "  // Kernel functions share one signature; `residual` is ignored by kernels "
+             "that read none.\n"
+          << "  static int forward(void* user_context, halide_buffer_t* input, halide_buffer_t* "
+             "residual, halide_buffer_t* packed, halide_buffer_t* output) noexcept;\n";
+  for (std::size_t k = 0; k < node_kernels.size(); ++k) {
+    structs << "  static int node" << k << "(void* user_context, halide_buffer_t* input, "
+            << "halide_buffer_t* residual, halide_buffer_t* packed, halide_buffer_t* output) "
+               "noexcept;  // "
+            << node_kernels[k].function << "\n";
+  }
+  structs << "  static constexpr std::array<nnfuse::KernelFn, " << node_kernels.size()
+          << "> nodes{";
+  for (std::size_t k = 0; k < node_kernels.size(); ++k) structs << (k ? ", " : "") << "&node" << k;
+  structs << "};\n  static constexpr std::array<std::string_view, " << node_kernels.size()
+          << "> node_names{";
+  for (std::size_t k = 0; k < node_kernels.size(); ++k) {
+    structs << (k ? ", " : "") << "\"" << node_kernels[k].function << "\"";
+  }
+  structs << "};\n  // The whole network per target variant (index into variant_names); a variant "
+             "before\n  // selected_variant_index() needs CPU features this machine lacks.\n"
+          << "  static constexpr std::array<nnfuse::ForwardFn, " << options.variant_names.size()
+          << "> forward_variants{";
+  for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+    structs << (v ? ", " : "") << "&" << prefix << "forward__" << sname << "__"
+            << options.variant_names[v];
+  }
+  structs << "};\n  static constexpr std::span<const std::string_view> variants = variant_names;\n"
+          << "  static std::size_t selected_variant_index() noexcept { return "
+          << "nnfuse::generated::" << options.name << "::selected_variant_index(); }\n"
+          << "  static std::string_view selected_variant() noexcept { return "
+             "variant_names[selected_variant_index()]; }\n"
+          << "};\n\n";
+}
+
+// Writes <output_dir>/nnfuse/generated/<name>.hpp, <name>_kernels.cpp and <name>_kernels.a.
+inline void write_outputs(const GeneratorOptions& options, const GeneratedText& text,
+                          const std::vector<std::string>& objects) {
+  const std::ostringstream& decls = text.decls;
+  const std::ostringstream& structs = text.structs;
+  const std::ostringstream& source = text.source;
+  // Variant selection, shared by the schedules: the first target this CPU can run, as Halide's
+  // runtime sees it (cpuid on x86; on AArch64 nnfuse's runtime installs a getauxval check).
+  std::ostringstream select;
+  select << "std::size_t nnfuse::generated::" << options.name
+         << "::selected_variant_index() noexcept {\n"
+         << "  static const std::size_t chosen = [] {\n";
+  for (std::size_t t = 0; t + 1 < options.targets.size(); ++t) {
+    std::size_t count = 0;
+    const std::string words = feature_words(Halide::Target(options.targets[t]), count);
+    select << "    {\n      static constexpr std::uint64_t features[" << count << "] = " << words
+           << ";\n      if (halide_can_use_target_features(" << count
+           << ", features) != 0) return std::size_t{" << t << "};  // " << options.variant_names[t]
+           << "\n    }\n";
+  }
+  // The last target is the baseline, run when no other one is usable.
+  select << "    return std::size_t{" << options.targets.size() - 1
+         << "};\n  }();\n  return chosen;\n}\n";
+
+  const std::string provenance =
+      "// Auto-generated file. Do not edit!\n// Generated by nnfuse " NNFUSE_VERSION_STRING
+      " (generators/include/nnfuse/generators/network.hpp) from\n//   spec:     " +
+      options.spec_header + "\n//   network:  " + options.network_type + "\n//   targets: ";
+  std::string targets_line;
+  for (std::size_t t = 0; t < options.targets.size(); ++t) {
+    targets_line += " " + options.variant_names[t] + "=" + options.targets[t];
+  }
+
+  std::filesystem::create_directories(options.output_dir + "/nnfuse/generated");
+  std::ofstream header(options.output_dir + "/nnfuse/generated/" + options.name + ".hpp");
+  header << provenance << targets_line << "\n#pragma once\n\n#include <HalideRuntime.h>\n\n"
+         << "#include <array>\n#include <cstddef>\n#include <span>\n#include "
+            "<string_view>\n#include <tuple>\n\n"
+         << "#include <nnfuse/runtime/kernel.hpp>\n#include <nnfuse/runtime/model.hpp>\n"
+         // <>, not "": a spec named like its network (mnist_mlp.hpp) would find this header
+         << "#include <" << options.spec_header << ">  // the spec, on the include path\n\n"
+         << "extern \"C\" {\n"
+         << decls.str() << "}\n\n"
+         << "namespace nnfuse::generated::" << options.name << " {\n\n"
+         << "inline constexpr std::array<std::string_view, " << options.variant_names.size()
+         << "> variant_names{";
+  for (std::size_t t = 0; t < options.variant_names.size(); ++t) {
+    header << (t ? ", " : "") << "\"" << options.variant_names[t] << "\"";
+  }
+  header << "};\n// The Halide target each variant was compiled for (`host` resolved when "
+            "generated).\n"
+         << "inline constexpr std::array<std::string_view, " << options.targets.size()
+         << "> variant_targets{";
+  for (std::size_t t = 0; t < options.targets.size(); ++t) {
+    header << (t ? ", " : "") << "\"" << options.targets[t] << "\"";
+  }
+  header << "};\n// The variant this CPU runs (index into variant_names), chosen once.\n"
+         << "std::size_t selected_variant_index() noexcept;\n\n"
+         << structs.str();
+  // Every schedule built, in SCHEDULES order (benchmarks and tests iterate over it).
+  header << "using schedules = std::tuple<";
+  for (std::size_t s = 0; s < options.schedules.size(); ++s) {
+    header << (s ? ", " : "") << to_string(options.schedules[s]);
+  }
+  header << ">;\n\n}  // namespace nnfuse::generated::" << options.name << "\n";
+
+  std::ofstream cpp(options.output_dir + "/" + options.name + "_kernels.cpp");
+  cpp << provenance << targets_line << "\n#include <nnfuse/generated/" << options.name
+      << ".hpp>\n\n"
+      << "#include <algorithm>\n#include <cstddef>\n#include <cstdint>\n\n"
+      << select.str() << source.str();
+
+  // All kernel objects in one archive, so the build needs no list of kernel names.
+  Halide::create_static_library(objects, Halide::Target(options.targets.back()),
+                                options.output_dir + "/" + options.name + "_kernels.a");
+}
+
+}  // namespace nnfuse::generators

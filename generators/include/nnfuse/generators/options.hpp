@@ -1,0 +1,31 @@
+// What a generator program was asked to make (generator_main.hpp parses its command line): the
+// network, where the outputs go, the schedules and targets, and the autoschedulers' inputs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nnfuse/generators/schedule.hpp>
+
+namespace nnfuse::generators {
+
+struct GeneratorOptions {
+  std::string name;         // the network's name (`mnist_mlp`)
+  std::string spec_header;  // the spec's file name: the generated header includes it through the
+                            // include path (no absolute path is written)
+  std::string network_type;
+  std::string output_dir;  // where objects, the header and the C++ source go
+  std::vector<Schedule> schedules;
+  // Halide target strings; several make a multi-target build, the last one the baseline.
+  std::vector<std::string> targets;
+  std::vector<std::string> variant_names;  // one per target: `avx512`, `baseline`, ...
+  // For the autoschedulers: the plugins to load, the batch size to plan for, and Halide's
+  // machine parameters (parallelism, last-level cache bytes, load cost / arithmetic cost).
+  std::vector<std::string> plugins;
+  int typical_batch = 32;
+  std::string machine_params = "2,33554432,40";
+  // Also write each kernel's lowered statement (<kernel>__<variant>__halide.stmt).
+  bool emit_stmt = false;
+};
+
+}  // namespace nnfuse::generators

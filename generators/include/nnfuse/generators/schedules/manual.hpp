@@ -1,0 +1,161 @@
+// `manual`: the hand-written per-layer plan. A node with a matmul runs a register-tiled
+// outer-product micro-kernel sized from the target's registers (targets.hpp), with a one-row
+// plan for batches shorter than its tile; elementwise and row-wise epilogues are vectorized
+// along the row. Every node is computed at the root; `fused` reuses these plans per chunk.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include <Halide.h>
+
+#include <nnfuse/generators/packing.hpp>
+#include <nnfuse/generators/schedules/plan.hpp>
+#include <nnfuse/generators/targets.hpp>
+
+namespace nnfuse::generators::schedules {
+
+namespace detail_manual {
+using detail::NodeFuncs;
+using detail::Placement;
+
+// Below this many multiply-adds per call a second thread costs more than it brings: waking
+// Halide's pool takes a few microseconds, the work of (32, 128, 10) is about one.
+inline constexpr int parallel_threshold_macs = 1 << 18;
+
+// The `manual` plan of a node with a matmul. A batch of at least `rows` rows is cut into
+// tiles of one weight panel (16 columns) by `rows` rows; each tile accumulates X·Wᵀ over all of
+// K in registers (k outermost, the rows unrolled, the panel's 16 columns one vector, two on
+// AVX2): an outer product of 16 contiguous packed weights with one broadcast X element per
+// row, every accumulator in a register. Bias and activation are applied to the tile while it is
+// in registers/L1. Tiles run n outer, row tile inner, so a panel ([K][16], 50 KiB at K = 784)
+// stays in L2 while every row tile passes over it.
+// Fewer rows than that (B = 1 is a matrix-vector product) take the short plan: one row, up to
+// four panels at once, so eight or more independent accumulators hide the FMA latency.
+// Columns past N are guarded in an output (computed into padding in an intermediate); rows
+// past the batch are shifted inwards. Every tile starts on a panel boundary, so weight loads
+// are aligned vectors.
+// Measured on this project's 2-core AVX2 machine (2026-11-27): a 64-column tall tile let LLVM
+// spill an accumulator inside the k loop (forward 40 % slower than the node alone); one panel
+// per tall tile keeps all twelve in registers. With ReLU, 1 thread (scripts/bench.sh, medians
+// of 10, FMA peak 101 GFLOP/s): (32,784,128) 81 GFLOP/s = 79 % of peak (B = 32 computes 36 rows
+// in 6-row tiles), (64,512,512) 87 = 84 %, (256,1024,1024) 85 = 82 %, (128,4096,4096) 74 = 72 %;
+// the short plan at (1,784,128) 41 GFLOP/s, bound by L2 bandwidth (400 KiB of weights per row).
+inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipeline_output,
+                           bool threads) {
+  const MicroKernel mk = micro_kernel(target);
+  const int panel = static_cast<int>(manual_panel);
+  const int short_columns = static_cast<int>(tile_columns(static_cast<std::size_t>(f.out_width)));
+  Halide::Func y = f.elementwise;
+  const Halide::Var n = y.args()[0];
+  const Halide::Var b = y.args()[1];
+  const Halide::Var no("no");
+  const Halide::Var ni("ni");
+  const Halide::Var bo("bo");
+  const Halide::Var bi("bi");
+  const Halide::Var tile("tile");
+  const Halide::Var nv("nv");
+  const Halide::Var nl("nl");
+  const Halide::Expr worth_threads =
+      f.batch * (f.out_width * f.in_width) >= parallel_threshold_macs;
+  // An intermediate is computed over whole tiles (its rows padded); an output buffer has the
+  // exact width, so its last tile is guarded.
+  const Halide::TailStrategy column_tail =
+      pipeline_output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::RoundUp;
+
+  auto plan = [&](Halide::Stage s, int columns, int rows, bool parallel) {
+    s.split(n, no, ni, columns, column_tail)
+        .split(b, bo, bi, rows,
+               rows == 1 ? Halide::TailStrategy::RoundUp : Halide::TailStrategy::ShiftInwards)
+        .reorder(ni, bi, bo, no)
+        .fuse(bo, no, tile)
+        .vectorize(ni, epilogue_lanes(target), column_tail);
+    if (parallel) s.parallel(tile);
+  };
+  Halide::Stage tall = y.specialize(f.tall);  // `tall` is false in what follows it
+  if (threads) {                              // not inside a fused chunk, which is itself one task
+    plan(tall.specialize(worth_threads), panel, mk.rows, true);
+    plan(y.specialize(!f.tall && worth_threads), short_columns, 1, true);
+  }
+  plan(tall, panel, mk.rows, false);
+  plan(y, short_columns, 1, false);
+
+  // The tall accumulator: one panel by `rows`, every element a register.
+  Halide::Func acc = *f.accumulator;
+  acc.compute_at(y, tile).bound_extent(acc.args()[0], panel).vectorize(acc.args()[0]);
+  acc.update()
+      .reorder(acc.args()[0], acc.args()[1], f.k->x)
+      .vectorize(acc.args()[0])
+      .unroll(acc.args()[1]);
+  // The short one: up to four panels of one row (the packed weights are zero-padded to whole
+  // tiles).
+  Halide::Func acc_short = *f.short_accumulator;
+  const Halide::Var sn = acc_short.args()[0];
+  const Halide::Var sb = acc_short.args()[1];
+  acc_short.compute_at(y, tile)
+      .bound_extent(sn, short_columns)
+      .split(sn, nv, nl, panel)
+      .vectorize(nl)
+      .unroll(nv);
+  acc_short.update().split(sn, nv, nl, panel).reorder(nl, nv, sb, f.k->x).vectorize(nl).unroll(nv);
+}
+
+// Elementwise outputs (a node without matmul, a row-wise epilogue): vectorized along n,
+// parallel over rows when large. An intermediate's last vector shifts inwards (overlaps the one
+// before): Halide 14 left the stores of a GuardWithIf-split intermediate unpredicated, writing
+// past the row (caught by valgrind). A pipeline output guards its last vector instead, so every
+// element is read before it is written and an elementwise network can run in place
+// (Model::forward_in_place).
+inline void schedule_rows(Halide::Func& f, const Halide::Target& target, int width,
+                          const Halide::Expr& batch, bool threads, bool pipeline_output) {
+  const Halide::Var n = f.args()[0];
+  const Halide::Var b = f.args()[1];
+  int lanes = epilogue_lanes(target);
+  while (lanes > 1 && lanes > width) lanes /= 2;
+  if (lanes > 1) {
+    f.vectorize(
+        n, lanes,
+        pipeline_output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::ShiftInwards);
+  }
+  if (threads) f.specialize(batch * width >= parallel_threshold_macs / 16).parallel(b);
+}
+
+// Schedules node `f`; its output's own placement (root, or inside a fused chunk) is the
+// caller's.
+inline void schedule_node(NodeFuncs& f, const Halide::Target& target, const Placement& where) {
+  const Halide::Expr& batch = f.batch;
+  const bool row_epilogue = f.out.name() != f.elementwise.name();
+  if (f.accumulator) {
+    schedule_dense(f, target, where.pipeline_output && !row_epilogue, where.threads);
+  } else if (row_epilogue) {
+    schedule_rows(f.elementwise, target, f.out_width, batch, where.threads, false);
+  }
+  if (row_epilogue) {
+    f.elementwise.compute_at(where.level);
+    for (auto& r : f.row_funcs) r.compute_at(where.level);
+    schedule_rows(f.out, target, f.out_width, batch, where.threads, where.pipeline_output);
+  } else if (!f.accumulator) {
+    schedule_rows(f.out, target, f.out_width, batch, where.threads, where.pipeline_output);
+  }
+}
+
+}  // namespace detail_manual
+
+template <>
+struct plan<Schedule::manual> {
+  static Halide::Func network(std::vector<detail::NodeFuncs>& nodes, const Halide::Target& target,
+                              const detail::NodePlan& /*plan*/, int /*out_width*/) {
+    for (std::size_t t = 0; t < nodes.size(); ++t) {
+      const bool last = t + 1 == nodes.size();
+      if (!last) nodes[t].out.compute_root();
+      detail_manual::schedule_node(nodes[t], target, {Halide::LoopLevel::root(), last, true});
+    }
+    return nodes.back().out;
+  }
+  static void node(detail::NodeFuncs& node, const Halide::Target& target) {
+    detail_manual::schedule_node(node, target, {Halide::LoopLevel::root(), true, true});
+  }
+};
+
+}  // namespace nnfuse::generators::schedules
