@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/mlp.hpp>
 
 int main() {

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/mnist_mlp.hpp>  // made by nnfuse_add_network(mnist_mlp ...)
 
 namespace {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/test_elementwise.hpp>
 #include <nnfuse/generated/test_mlp.hpp>
 #include <nnfuse/generated/test_odd.hpp>

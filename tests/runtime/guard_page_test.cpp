@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/test_odd.hpp>
 #include <nnfuse/generated/test_residual.hpp>
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/test_multi.hpp>
 
 #include "each_schedule.hpp"

@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nnfuse/dsl/eval.hpp>
+#include <nnfuse/dsl/layers.hpp>
 #include <nnfuse/generated/test_elementwise.hpp>
 
 #include "each_schedule.hpp"

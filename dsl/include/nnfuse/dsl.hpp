@@ -1,6 +1,7 @@
 // nnfuse's DSL in one include: expressions (`x`, `lit`, `param`, operators and functions),
-// their evaluation, printing and derivatives, the activation catalog and the `Act` wrapper.
-// Header-only, plain C++20 and Boost.Hana; nothing here knows Halide.
+// their evaluation, printing and derivatives, the activation catalog and the `Act` wrapper, and
+// networks as types: the layers, `graph<Net>` with its fused nodes, `reference_forward` and
+// `summary`. Header-only, plain C++20 and Boost.Hana; nothing here knows Halide.
 #pragma once
 
 #include "nnfuse/dsl/act.hpp"
@@ -10,4 +11,7 @@
 #include "nnfuse/dsl/expr.hpp"
 #include "nnfuse/dsl/float.hpp"
 #include "nnfuse/dsl/graph.hpp"
+#include "nnfuse/dsl/layers.hpp"
+#include "nnfuse/dsl/reference.hpp"
+#include "nnfuse/dsl/summary.hpp"
 #include "nnfuse/dsl/to_string.hpp"

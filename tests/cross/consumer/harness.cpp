@@ -29,6 +29,7 @@
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/range.hpp>
 
+#include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/cross_residual.hpp>
 #include <nnfuse/runtime/model.hpp>
 #include <nnfuse/runtime/session.hpp>

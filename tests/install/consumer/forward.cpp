@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/consumer_net.hpp>
 
 #include "reference_check.hpp"  // tests/support
