@@ -1,22 +1,10 @@
 # cmake -P script run by the test cross.arm64_consumer (see CMakeLists.txt here).
-foreach(var IN ITEMS NNFUSE_BUILD_DIR WORK_DIR CONSUMER_SOURCE_DIR TOOLCHAIN_FILE GENERATOR
-                     HOST_C_COMPILER HOST_CXX_COMPILER QEMU READELF)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "check_cross.cmake: -D${var}=... is required")
-  endif()
-endforeach()
-
 include("${CMAKE_CURRENT_LIST_DIR}/../support/run.cmake")
+nnfuse_test_require(check_cross.cmake NNFUSE_BUILD_DIR WORK_DIR CONSUMER_SOURCE_DIR TOOLCHAIN_FILE
+                    GENERATOR HOST_C_COMPILER HOST_CXX_COMPILER QEMU READELF)
 
-file(REMOVE_RECURSE "${WORK_DIR}")
-set(prefix "${WORK_DIR}/prefix")
+nnfuse_test_install("${NNFUSE_BUILD_DIR}" "${WORK_DIR}" package_dir)
 set(build "${WORK_DIR}/build")
-nnfuse_test_run("${CMAKE_COMMAND}" --install "${NNFUSE_BUILD_DIR}" --prefix "${prefix}")
-file(GLOB_RECURSE config "${prefix}/*/nnfuseConfig.cmake")
-if(NOT config)
-  message(FATAL_ERROR "no nnfuseConfig.cmake under ${prefix}")
-endif()
-get_filename_component(package_dir "${config}" DIRECTORY)
 
 set(configure_args
     -S "${CONSUMER_SOURCE_DIR}" -B "${build}" -G "${GENERATOR}"

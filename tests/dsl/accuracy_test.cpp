@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <ostream>
 #include <random>
 #include <span>
 #include <string>
@@ -45,6 +46,12 @@ NativeBounds native_bounds(std::string_view name) {
 struct Activation : nnfuse::test::CatalogEntry {
   NativeBounds native;
 };
+
+// Printed (and so named by CTest) as its activation, like a CatalogEntry: GoogleTest's generic
+// printer would otherwise win over the base class's PrintTo and dump the bytes.
+void PrintTo(const Activation& activation, std::ostream* os) {
+  *os << activation.name;
+}
 
 std::vector<Activation> catalog() {
   std::vector<Activation> all;

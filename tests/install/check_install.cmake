@@ -1,18 +1,11 @@
 # cmake -P script run by the test nnfuse.install.find_package (see CMakeLists.txt here).
-foreach(var IN ITEMS NNFUSE_BUILD_DIR WORK_DIR CONSUMER_SOURCE_DIR GENERATOR CXX_COMPILER
-                     EXPECTED_VERSION)
-  if(NOT DEFINED ${var})
-    message(FATAL_ERROR "check_install.cmake: -D${var}=... is required")
-  endif()
-endforeach()
-
 include("${CMAKE_CURRENT_LIST_DIR}/../support/run.cmake")
+nnfuse_test_require(check_install.cmake NNFUSE_BUILD_DIR WORK_DIR CONSUMER_SOURCE_DIR GENERATOR
+                    CXX_COMPILER EXPECTED_VERSION)
 
-file(REMOVE_RECURSE "${WORK_DIR}")
+nnfuse_test_install("${NNFUSE_BUILD_DIR}" "${WORK_DIR}" package_dir)
 set(prefix "${WORK_DIR}/prefix")
 set(build "${WORK_DIR}/build")
-
-nnfuse_test_run("${CMAKE_COMMAND}" --install "${NNFUSE_BUILD_DIR}" --prefix "${prefix}")
 
 # The installed package files must not point back into the source tree (the build tree is
 # under it): everything is found relative to the prefix or through the dependencies' packages.
