@@ -41,7 +41,7 @@ struct Mismatch {
   std::size_t index = 0;  // element; row index / width, column index % width
   double kernel = 0;
   double reference = 0;
-  std::size_t kernel_size = 0;     // differ only when the sizes do
+  std::size_t kernel_size = 0;  // differ only when the sizes do
   std::size_t reference_size = 0;
 };
 
@@ -63,8 +63,7 @@ inline std::optional<Mismatch> first_mismatch(std::span<const float> kernel,
 }
 
 // The largest |kernel - reference| / max(1, |reference|); NaN for a NaN or a size mismatch.
-inline double max_relative_error(std::span<const float> kernel,
-                                 std::span<const double> reference) {
+inline double max_relative_error(std::span<const float> kernel, std::span<const double> reference) {
   if (kernel.size() != reference.size()) return std::nan("");
   double worst = 0;
   for (std::size_t i = 0; i < kernel.size(); ++i) {
@@ -87,8 +86,8 @@ inline std::string describe(const Mismatch& m, std::string_view schedule, std::s
            std::to_string(m.reference_size);
   }
   return text + "row " + std::to_string(m.index / width) + " column " +
-         std::to_string(m.index % width) + " (element " + std::to_string(m.index) +
-         "): kernel " + std::to_string(m.kernel) + ", reference " + std::to_string(m.reference);
+         std::to_string(m.index % width) + " (element " + std::to_string(m.index) + "): kernel " +
+         std::to_string(m.kernel) + ", reference " + std::to_string(m.reference);
 }
 
 }  // namespace nnfuse_test
