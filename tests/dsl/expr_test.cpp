@@ -17,8 +17,10 @@ TEST(Expression, PrintsReadably) {
   EXPECT_EQ(to_string(leaky_relu<0.2F>), "select(x > 0, x, x * 0.2)");
   EXPECT_EQ(to_string(elu<>), "select(x > 0, x, expm1(x))");
   EXPECT_EQ(to_string(relu6), "min(max(x, 0), 6)");
-  EXPECT_EQ(to_string(prelu), "select(x > 0, x, alpha * x)");
-  EXPECT_EQ(to_string(softmax), "exp(x - row_max(x)) / row_sum(exp(x - row_max(x)))");
+  EXPECT_EQ(to_string(prelu), "select(x > 0, x, select(x == -inf && alpha == 0, 0, alpha * x))");
+  EXPECT_EQ(to_string(softmax),
+            "select(row_max(x) == inf && row_sum(select(x == inf, 1, 0)) == 1, select(x == inf, 1, "
+            "0), exp(x - row_max(x)) / row_sum(exp(x - row_max(x))))");
   EXPECT_EQ(to_string(x - (x - x)), "x - (x - x)");
   EXPECT_EQ(to_string((x - x) - x), "x - x - x");
   EXPECT_EQ(to_string((x + x) * x), "(x + x) * x");

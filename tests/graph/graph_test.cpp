@@ -169,7 +169,8 @@ TEST(GraphFusion, ResidualNetwork) {
   using N0 = FusedNode<ResNet, 0>;
   using N1 = FusedNode<ResNet, 1>;
   using N2 = FusedNode<ResNet, 2>;
-  EXPECT_EQ(to_string(N0::epilogue), "select(x > 0, x, act.weight * x)");
+  EXPECT_EQ(to_string(N0::epilogue),
+            "select(x > 0, x, select(x == -inf && act.weight == 0, 0, act.weight * x))");
   EXPECT_EQ(N0::parameter_names,
             (std::array<std::string_view, 3>{"fc.weight", "fc.bias", "act.weight"}));
   static_assert(N1::adds_residual && N1::residual_source == 1 && N1::input_tensor == 1);
@@ -185,12 +186,12 @@ TEST(GraphFusion, ChainsComposeAndKeepPReLUParametersApart) {
                          PReLU<Name<"a2">>, LogSoftmax>;
   static_assert(graph<Net>::node_count == 1);
   using N = FusedNode<Net, 0>;
-  EXPECT_EQ(to_string(N::epilogue),
-            "select(select(select(x > 0, x, a1.weight * x) > 0, select(x > 0, x, a1.weight * x), "
-            "select(x > 0, x, a1.weight * x) * 0.5) > 0, select(select(x > 0, x, a1.weight * x) > "
-            "0, select(x > 0, x, a1.weight * x), select(x > 0, x, a1.weight * x) * 0.5), a2.weight "
-            "* select(select(x > 0, x, a1.weight * x) > 0, select(x > 0, x, a1.weight * x), "
-            "select(x > 0, x, a1.weight * x) * 0.5))");
+  // Each layer's form substituted into the next: PReLU(a1), LeakyReLU(0.5), PReLU(a2).
+  const std::string a1 = "select(x > 0, x, select(x == -inf && a1.weight == 0, 0, a1.weight * x))";
+  const std::string leaky = "select(" + a1 + " > 0, " + a1 + ", " + a1 + " * 0.5)";
+  EXPECT_EQ(to_string(N::epilogue), "select(" + leaky + " > 0, " + leaky + ", select(" + leaky +
+                                        " == -inf && a2.weight == 0, 0, a2.weight * " + leaky +
+                                        "))");
   EXPECT_EQ(N::parameter_names,
             (std::array<std::string_view, 4>{"fc.weight", "fc.bias", "a1.weight", "a2.weight"}));
   EXPECT_EQ(to_string(N::row_epilogue), to_string(log_softmax));
@@ -230,13 +231,14 @@ TEST(GraphFlops, MatmulBiasAndEpilogueOperations) {
   static_assert(FusedNode<Seed, 1>::flops(1) == 2560 + 10);
   static_assert(G::flops(1) == 203530);
   static_assert(G::flops(32) == 32 * 203530);
-  // ResNet at B = 2: fc 2·2·2·2 + 2·2, PReLU 3 ops (>, *, select), ELU 3, residual add 1,
-  // out 2·2·2·2 (no bias), Softmax 5 distinct ops (row_max, -, exp, row_sum, /).
+  // ResNet at B = 2: fc 2·2·2·2 + 2·2, PReLU 7 ops (>, ==, &&, ==, *, two selects: its limit
+  // at -inf), ELU 3, residual add 1, out 2·2·2·2 (no bias), Softmax 12 distinct ops (row_max,
+  // -, exp, row_sum, /, and the one-+inf test: two ==, select, row_sum, ==, &&, select).
   using R = graph<ResNet>;
-  EXPECT_EQ(R::node_flops(0, 2), 16U + 4U + 12U);
+  EXPECT_EQ(R::node_flops(0, 2), 16U + 4U + 28U);
   EXPECT_EQ(R::node_flops(1, 2), 16U + 4U + 12U + 4U);
-  EXPECT_EQ(R::node_flops(2, 2), 16U + 20U);
-  EXPECT_EQ(R::flops(2), 32U + 36U + 36U);
+  EXPECT_EQ(R::node_flops(2, 2), 16U + 48U);
+  EXPECT_EQ(R::flops(2), 48U + 36U + 64U);
 }
 
 // ---- reference forward --------------------------------------------------------------------
@@ -344,21 +346,23 @@ TEST(GraphSummary, ResidualNetwork) {
             "--------------------------------------------------------------------\n"
             "input     Input               2\n"
             "fc        Dense               2          6       0                20\n"
-            "act       PReLU               2          2       0                12\n"
+            "act       PReLU               2          2       0                28\n"
             "block.fc  Dense               2          6       1                20\n"
             "block.1   elu                 2          0       1                12\n"
             "block     + residual          2          0       1                 4\n"
             "out       Dense               2          4       2                16\n"
-            "4         softmax             2          0       2                20\n"
+            "4         softmax             2          0       2                48\n"
             "--------------------------------------------------------------------\n"
-            "kernel 0: 2 -> 2, x*W^T + b, epilogue select(x > 0, x, act.weight * x), FLOPs 32\n"
+            "kernel 0: 2 -> 2, x*W^T + b, epilogue select(x > 0, x, select(x == -inf && "
+            "act.weight == 0, 0, act.weight * x)), FLOPs 48\n"
             "kernel 1: 2 -> 2, x*W^T + b, epilogue select(x > 0, x, expm1(x)) + residual, "
             "residual = tensor 1, FLOPs 36\n"
-            "kernel 2: 2 -> 2, x*W^T, epilogue x, row epilogue exp(x - row_max(x)) / "
-            "row_sum(exp(x - row_max(x))), FLOPs 36\n"
+            "kernel 2: 2 -> 2, x*W^T, epilogue x, row epilogue select(row_max(x) == inf && "
+            "row_sum(select(x == inf, 1, 0)) == 1, select(x == inf, 1, 0), exp(x - row_max(x)) / "
+            "row_sum(exp(x - row_max(x)))), FLOPs 64\n"
             "Total params: 18 (336 bytes, 64-byte aligned tensors)\n"
             "Fused kernels: 3\n"
-            "Total FLOPs (batch 2): 104\n");
+            "Total FLOPs (batch 2): 148\n");
 }
 
 }  // namespace

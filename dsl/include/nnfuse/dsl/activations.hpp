@@ -9,6 +9,7 @@
 // Comparisons are chosen so that derivatives at kinks equal PyTorch's backward formulas.
 #pragma once
 
+#include <limits>
 #include <numbers>
 
 #include "nnfuse/dsl/expr.hpp"
@@ -21,6 +22,8 @@ inline constexpr double underflow_cutoff = -1000.0;
 // Above this input sigmoid(x), tanh(softplus(x)), Phi(x) are 1 even in double, so those
 // activations equal x; the select makes the derivative at +inf 1 instead of inf * 0 = NaN.
 inline constexpr double saturation_cutoff = 40.0;
+
+inline constexpr double infinity = std::numeric_limits<double>::infinity();
 
 // f(x) = x·g(x) with g -> 0 at -inf and g -> 1 at +inf, exact at both ends.
 template <class G>
@@ -35,8 +38,12 @@ inline constexpr auto relu = max(x, lit<0>);
 template <Float Slope = 0.01F>
 inline constexpr auto leaky_relu = select(x > lit<0>, x, x* lit<Slope>);
 
-// Per-channel learned slope, one alpha per output channel (torch.nn.PReLU's `weight`).
-inline constexpr auto prelu = select(x > lit<0>, x, param<"alpha">* x);
+// Per-channel learned slope, one alpha per output channel (torch.nn.PReLU's `weight`). With
+// alpha = 0 (ReLU) the limit at -inf is 0, where alpha·x would be 0·(-inf) = NaN; finite
+// inputs keep PyTorch's 0·x = -0.
+inline constexpr auto prelu =
+    select(x > lit<0>, x,
+           select(x == lit<-infinity> && param<"alpha"> == lit<0>, lit<0>, param<"alpha">* x));
 
 template <Float Alpha = 1.0>
 inline constexpr auto elu = select(x > lit<0>, x, lit<Alpha>* expm1(x));
@@ -83,10 +90,20 @@ inline constexpr auto hardswish =
 
 inline constexpr auto relu6 = min(max(x, lit<0>), lit<6>);
 
+namespace detail {
+// A row whose maximum is +inf, reached once: softmax has a limit there (one-hot), which
+// x - row_max(x) = inf - inf = NaN would lose. Two or more +inf, or any NaN (row_max is then
+// NaN), have none: those rows are all NaN, through the ordinary form.
+inline constexpr auto one_infinite_maximum =
+    row_max(x) == lit<infinity> && row_sum(select(x == lit<infinity>, lit<1>, lit<0>)) == lit<1>;
+inline constexpr auto is_infinite = x == lit<infinity>;
+}  // namespace detail
+
 // Row-wise: max-subtracted, so exp never overflows.
 inline constexpr auto softmax = [] {
   constexpr auto shifted = x - row_max(x);
-  return exp(shifted) / row_sum(exp(shifted));
+  return select(detail::one_infinite_maximum, select(detail::is_infinite, lit<1>, lit<0>),
+                exp(shifted) / row_sum(exp(shifted)));
 }();
 
 // log(sum exp(shifted)) = log1p(sum - 1): the maximum's term exp(0) = 1 is taken out of the
@@ -98,7 +115,8 @@ inline constexpr auto log_softmax = [] {
   constexpr auto is_max = shifted == lit<0>;
   constexpr auto others = row_sum(select(is_max, expm1(shifted), exp(shifted)));
   constexpr auto ties = row_sum(select(is_max, lit<1>, lit<0>)) - lit<1>;
-  return shifted - log1p(others + ties);
+  return select(detail::one_infinite_maximum, select(detail::is_infinite, lit<0>, lit<-infinity>),
+                shifted - log1p(others + ties));
 }();
 
 }  // namespace nnfuse

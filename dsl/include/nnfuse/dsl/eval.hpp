@@ -166,9 +166,9 @@ template <class T> bool apply(op::Gt, T a, T b) { return a > b; }
 template <class T> bool apply(op::Ge, T a, T b) { return a >= b; }
 template <class T> bool apply(op::Eq, T a, T b) { return a == b; }
 template <class T> bool apply(op::Ne, T a, T b) { return a != b; }
-inline bool apply(op::And, bool a, bool b) { return a && b; }
-inline bool apply(op::Or, bool a, bool b) { return a || b; }
-inline bool apply(op::Not, bool a) { return !a; }
+template <class T> bool apply(op::And, bool a, bool b) { return a && b; }
+template <class T> bool apply(op::Or, bool a, bool b) { return a || b; }
+template <class T> bool apply(op::Not, bool a) { return !a; }
 template <class T> T apply(op::Select, bool c, T a, T b) { return c ? a : b; }
 template <class T> T apply(op::Min, T a, T b) { return nan_propagating_min(a, b); }
 template <class T> T apply(op::Max, T a, T b) { return nan_propagating_max(a, b); }
