@@ -2,7 +2,7 @@
 #                    [TARGETS host | x86-64-multi | <halide target>...]
 #                    [SCHEDULES <names from schedules.def: naive manual fused mullapudi2016 ...>]
 #                    [TYPICAL_BATCH <rows>] [MACHINE_PARAMS <parallelism,llc_bytes,balance>]
-#                    [EMIT_STMT])
+#                    [PRECISION fast|exact] [EMIT_STMT])
 #
 # Generates kernels for the network type declared in the spec header at build time and makes a
 # static library <name> (alias nnfuse::<name>) with the generated header
@@ -16,6 +16,9 @@
 # spec's shapes and TYPICAL_BATCH (default 32) for MACHINE_PARAMS (default 2,33554432,40: two
 # cores, 32 MiB last-level cache); the schedule each one chose is written next to the kernels
 # as <kernel>__<variant>.schedule.h.
+# PRECISION (default fast) says how the epilogues are evaluated: `fast` in float32, with the
+# bounds measured over every float32 input (docs/ARCHITECTURE.md), `exact` in float64 rounded
+# once (within 1 ULP of the correctly rounded value; slower for transcendental activations).
 # EMIT_STMT also writes each kernel's lowered Halide statement (<kernel>__<variant>__halide.stmt)
 # next to it, for reading what a schedule became.
 # Networks given the same GENERATOR (in one directory) are compiled by one generator program,
@@ -155,7 +158,7 @@ macro(_nnfuse_add_cross_network)
   set(host_call "nnfuse_add_network(${name} SPEC [==[${spec}]==] NETWORK [==[${arg_NETWORK}]==]")
   string(APPEND host_call " GENERATOR ${generator} TARGETS ${arg_TARGETS}")
   string(APPEND host_call " SCHEDULES ${arg_SCHEDULES} TYPICAL_BATCH ${arg_TYPICAL_BATCH}")
-  string(APPEND host_call " MACHINE_PARAMS [==[${arg_MACHINE_PARAMS}]==]")
+  string(APPEND host_call " MACHINE_PARAMS [==[${arg_MACHINE_PARAMS}]==] PRECISION ${arg_PRECISION}")
   if(arg_EMIT_STMT)
     string(APPEND host_call " EMIT_STMT")
   endif()
@@ -230,7 +233,8 @@ endfunction()
 
 function(nnfuse_add_network name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "EMIT_STMT"
-                        "SPEC;NETWORK;GENERATOR;TYPICAL_BATCH;MACHINE_PARAMS" "TARGETS;SCHEDULES")
+                        "SPEC;NETWORK;GENERATOR;TYPICAL_BATCH;MACHINE_PARAMS;PRECISION"
+                        "TARGETS;SCHEDULES")
   if(NOT arg_SPEC OR NOT arg_NETWORK)
     message(FATAL_ERROR "nnfuse_add_network(${name}): SPEC and NETWORK are required")
   endif()
@@ -262,6 +266,12 @@ function(nnfuse_add_network name)
   endif()
   if(NOT arg_MACHINE_PARAMS)
     set(arg_MACHINE_PARAMS "2,33554432,40")
+  endif()
+  if(NOT arg_PRECISION)
+    set(arg_PRECISION fast)
+  elseif(NOT arg_PRECISION MATCHES "^(fast|exact)$")
+    message(FATAL_ERROR "nnfuse_add_network(${name}): unknown PRECISION '${arg_PRECISION}' "
+                        "(known: fast, exact)")
   endif()
   nnfuse_schedules(known)
   foreach(s IN LISTS arg_SCHEDULES)
@@ -378,9 +388,9 @@ function(nnfuse_add_network name)
       COMMAND ${generator} --network ${name} --output-dir "${out}" --schedules "${schedules_arg}"
               --targets "${targets_arg}" --variants "${variants_arg}" --plugins "${plugins_arg}"
               --typical-batch ${arg_TYPICAL_BATCH} --machine-params "${arg_MACHINE_PARAMS}"
-              --emit-stmt ${emit_stmt} ${log_args}
+              --emit-stmt ${emit_stmt} --precision ${arg_PRECISION} ${log_args}
       DEPENDS ${generator}
-      COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg})"
+      COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg}, ${arg_PRECISION})"
       VERBATIM)
   endif()
   add_custom_target(${name}_generate DEPENDS "${out}/${name}_kernels.a")

@@ -1,8 +1,10 @@
 // Special values through the generated (AOT) kernels of one-activation networks: NaN, ±inf, ±0,
 // subnormals, the largest finite floats and the inputs where a form switches (saturation
-// thresholds, kinks), for every schedule built. Each output must be what the DSL's reference
-// eval<float> gives: NaN exactly where it gives NaN, ±inf and ±0 exactly, anything else
-// within 1 ULP. A NaN guard the back end folded away (sigmoid(NaN) = 0 on AVX-512) fails here.
+// thresholds, kinks), for every schedule built, in both precisions. Each output must be what
+// the DSL's reference gives: NaN exactly where it gives NaN, ±inf and ±0 exactly, anything else
+// within 1 ULP of eval<float> (`exact`) or within the activation's stated bound of the float64
+// value (`fast`, ulp_bounds.hpp). A NaN guard the back end folded away (sigmoid(NaN) = 0 on
+// AVX-512) fails here.
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -16,10 +18,12 @@
 #include <nnfuse/dsl/eval.hpp>
 #include <nnfuse/dsl/layers.hpp>
 #include <nnfuse/generated/test_elementwise.hpp>
+#include <nnfuse/generated/test_elementwise_exact.hpp>
 
 #include "each_schedule.hpp"
 #include "special_networks.hpp"
 #include "ulp.hpp"
+#include "ulp_bounds.hpp"
 
 namespace {
 
@@ -62,11 +66,16 @@ void check_special_values() {
   std::vector<float> output(input.size());
   model.forward(session, input, output);
 
+  const bool exact = Compiled::precision == "exact";
+  const double bound = exact ? 1.0 : nnfuse_test::fast_ulp_bound(Activation::kind);
   for (std::size_t i = 0; i < input.size(); ++i) {
     const float x = input[i];
-    const float expected = nnfuse::eval(Activation::expression, x);
+    const double reference = exact ? static_cast<double>(nnfuse::eval(Activation::expression, x))
+                                   : nnfuse::eval(Activation::expression, static_cast<double>(x));
+    const float expected = nnfuse::reference::round_to_float(reference);
     const float got = output[i];
     const std::string where = std::string(Compiled::schedule) + " " +
+                              std::string(Compiled::precision) + " " +
                               std::string(Activation::kind) + "(" + std::to_string(x) + ")";
     if (std::isnan(expected)) {
       EXPECT_TRUE(std::isnan(got)) << where << " gave " << got << ", not NaN";
@@ -74,7 +83,7 @@ void check_special_values() {
       EXPECT_EQ(std::bit_cast<std::uint32_t>(got), std::bit_cast<std::uint32_t>(expected))
           << where << " gave " << got << ", not " << expected;
     } else {
-      EXPECT_LE(nnfuse::reference::ulp_error(got, expected), 1.0)
+      EXPECT_LE(nnfuse::reference::ulp_error(got, reference), bound)
           << where << " gave " << got << ", not " << expected;
     }
   }
@@ -92,6 +101,11 @@ TEST(SpecialValues, EveryActivationEverySchedule) {
 
 TEST(SpecialValues, GeluEverySchedule) {
   nnfuse_test::for_each_schedule<nnfuse::generated::test_elementwise::schedules>(
+      [](auto s) { check_special_values<decltype(s)>(); });
+}
+
+TEST(SpecialValues, GeluExactPrecision) {
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_elementwise_exact::schedules>(
       [](auto s) { check_special_values<decltype(s)>(); });
 }
 

@@ -25,4 +25,8 @@ using ElementwiseNet = Sequential<Input<37>, GELU>;
 template <class Activation>
 using Special = Sequential<Input<23>, Activation>;
 
+// Row-wise epilogues alone, for rows with ±inf, NaN and extreme spreads (row_special_test.cpp).
+using RowSoftmax = Sequential<Input<10>, Softmax>;
+using RowLogSoftmax = Sequential<Input<10>, LogSoftmax>;
+
 }  // namespace nnfuse_test

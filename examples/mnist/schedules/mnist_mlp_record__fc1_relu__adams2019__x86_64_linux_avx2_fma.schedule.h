@@ -2,28 +2,22 @@
 Func y0_6 = pipeline.get_func(3);
 Func acc0_6 = pipeline.get_func(2);
 Var b(y0_6.get_schedule().dims()[1].var);
-Var bi("bi");
-Var bii("bii");
 Var n(y0_6.get_schedule().dims()[0].var);
 Var ni("ni");
-Var nii("nii");
 RVar k0_x(acc0_6.update(0).get_schedule().dims()[0].var);
 y0_6
-    .split(b, b, bi, 16, TailStrategy::ShiftInwards)
-    .split(n, n, ni, 64, TailStrategy::ShiftInwards)
-    .split(bi, bi, bii, 2, TailStrategy::ShiftInwards)
-    .split(ni, ni, nii, 8, TailStrategy::ShiftInwards)
-    .vectorize(nii)
+    .split(n, n, ni, 8, TailStrategy::ShiftInwards)
+    .vectorize(ni)
     .compute_root()
-    .reorder({nii, ni, bii, n, bi, b})
+    .reorder({ni, n, b})
     .parallel(b);
 acc0_6.update(0)
-    .split(b, b, bi, 8, TailStrategy::GuardWithIf)
-    .vectorize(bi)
-    .reorder({bi, k0_x, b, n});
+    .split(n, n, ni, 8, TailStrategy::GuardWithIf)
+    .vectorize(ni)
+    .reorder({ni, n, b, k0_x});
 acc0_6
-    .split(b, b, bi, 8, TailStrategy::RoundUp)
-    .vectorize(bi)
-    .compute_at(y0_6, b)
-    .reorder({bi, b, n})
-    .reorder_storage(b, n);
+    .store_in(MemoryType::Stack)
+    .split(n, n, ni, 8, TailStrategy::RoundUp)
+    .vectorize(ni)
+    .compute_at(y0_6, n)
+    .reorder({ni, n, b});

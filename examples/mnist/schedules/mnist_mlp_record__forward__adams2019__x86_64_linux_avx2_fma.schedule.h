@@ -17,31 +17,29 @@ y1_4
     .reorder({ni, n, bi, b})
     .parallel(b);
 acc1_4
+    .store_in(MemoryType::Stack)
     .split(n, n, ni, 8, TailStrategy::RoundUp)
     .vectorize(ni)
-    .compute_at(y1_4, b)
+    .compute_at(y1_4, n)
     .reorder({ni, n, b});
 acc1_4.update(0)
-    .split(b, b, bi, 4, TailStrategy::GuardWithIf)
     .split(n, n, ni, 8, TailStrategy::GuardWithIf)
     .vectorize(ni)
-    .reorder({ni, n, k1_x, bi, b});
+    .reorder({ni, n, b, k1_x});
 y0_4
-    .store_in(MemoryType::Stack)
-    .split(b, b, bi, 8, TailStrategy::GuardWithIf)
-    .vectorize(bi)
-    .compute_at(acc1_4, k1_x)
-    .store_at(acc1_4, b)
-    .reorder({bi, b, n})
-    .reorder_storage(b, n);
-acc0_4
-    .split(n, n, ni, 8, TailStrategy::RoundUp)
+    .split(b, b, bi, 2, TailStrategy::ShiftInwards)
+    .split(n, n, ni, 8, TailStrategy::ShiftInwards)
     .vectorize(ni)
     .compute_root()
-    .reorder({ni, n, b})
+    .reorder({ni, n, bi, b})
     .parallel(b);
+acc0_4
+    .store_in(MemoryType::Stack)
+    .split(n, n, ni, 8, TailStrategy::RoundUp)
+    .vectorize(ni)
+    .compute_at(y0_4, n)
+    .reorder({ni, n, b});
 acc0_4.update(0)
     .split(n, n, ni, 8, TailStrategy::GuardWithIf)
     .vectorize(ni)
-    .reorder({ni, k0_x, n, b})
-    .parallel(b);
+    .reorder({ni, n, b, k0_x});

@@ -108,6 +108,9 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
           << "  static constexpr std::string_view name = \"" << options.name << "\";\n"
           << "  static constexpr std::string_view schedule = \"" << sname << "\";\n"
           << "  static constexpr std::size_t packed_floats = " << layout.floats << ";\n"
+          << "  // How the epilogues were evaluated: \"fast\" (float32) or \"exact\" (float64).\n"
+          << "  static constexpr std::string_view precision = \"" << to_string(options.precision)
+          << "\";\n"
           << "  // Every element is read before it is written: an elementwise network may run in "
              "place.\n"
           << "  static constexpr bool in_place_safe = "

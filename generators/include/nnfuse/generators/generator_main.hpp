@@ -2,7 +2,7 @@
 //   <generator> --network NAME --output-dir DIR --schedules naive,manual --targets T1,T2
 //               --variants V1,V2 [--plugins P1.so,P2.so] [--typical-batch 32]
 //               [--machine-params parallelism,llc_bytes,balance] [--log FILE]
-//               [--emit-stmt 0|1]
+//               [--emit-stmt 0|1] [--precision fast|exact]
 // It writes DIR/nnfuse/generated/NAME.hpp, DIR/NAME_kernels.cpp and DIR/NAME_kernels.a, and
 // exits non-zero with a message naming the bad argument on misuse. With --log, what Halide
 // prints (its warnings, the autoschedulers' logs) goes to FILE instead of the terminal; a
@@ -110,6 +110,8 @@ inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEn
         options.output_dir = value;
       } else if (flag == "--schedules") {
         for (const auto& s : split_list(value)) options.schedules.push_back(parse_schedule(s));
+      } else if (flag == "--precision") {
+        options.precision = parse_precision(value);
       } else if (flag == "--targets") {
         options.targets = split_list(value);
       } else if (flag == "--variants") {

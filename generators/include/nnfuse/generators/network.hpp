@@ -38,14 +38,14 @@ namespace detail {
 // The whole network as one pipeline, scheduled: tensor 0 is the input, tensor t the output of
 // node t - 1.
 template <class Net>
-BuiltPipeline build_network(const Halide::Target& target, Schedule schedule,
+BuiltPipeline build_network(const Halide::Target& target, Schedule schedule, Precision precision,
                             const PackedLayout& layout, int typical_batch) {
   using G = graph<Net>;
   Halide::ImageParam input(Halide::Float(32), 2, "input");
   Halide::ImageParam packed(Halide::Float(32), 1, "packed");
   std::vector<Halide::Func> tensors{Halide::Func(input)};
   std::vector<NodeFuncs> nodes;
-  NodePlan plan = node_plan(schedule, target, input);
+  NodePlan plan = node_plan(schedule, precision, target, input);
   boost::hana::for_each(
       boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<G::node_count>),
       [&](auto i) {
@@ -72,12 +72,13 @@ BuiltPipeline build_network(const Halide::Target& target, Schedule schedule,
 // Fused node I as a pipeline of its own, reading its input (and residual) from buffers.
 template <class Net, std::size_t I>
 BuiltPipeline build_single_node(const Halide::Target& target, Schedule schedule,
-                                const PackedLayout& layout, int typical_batch) {
+                                Precision precision, const PackedLayout& layout,
+                                int typical_batch) {
   using Node = FusedNode<Net, I>;
   Halide::ImageParam input(Halide::Float(32), 2, "input");
   Halide::ImageParam residual(Halide::Float(32), 2, "residual");
   Halide::ImageParam packed(Halide::Float(32), 1, "packed");
-  NodePlan plan = node_plan(schedule, target, input);
+  NodePlan plan = node_plan(schedule, precision, target, input);
   NodeFuncs node =
       build_node<Net, I>(Halide::Func(input), Halide::Func(residual), packed, layout, plan);
   schedule_single_node(schedule, node, target);
@@ -116,7 +117,7 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
     // build -> schedule -> compile, for the whole network and for each node ...
     detail::compile_variants(
         [&](const Halide::Target& target, Schedule s) {
-          return detail::build_network<Net>(target, s, layout, batch);
+          return detail::build_network<Net>(target, s, options.precision, layout, batch);
         },
         options.name + "__forward" + suffix, schedule, options, objects);
     std::vector<Kernel> node_kernels;
@@ -127,7 +128,8 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
           const std::string fn = options.name + "__" + node_name<Net, I>() + suffix;
           detail::compile_variants(
               [&](const Halide::Target& target, Schedule s) {
-                return detail::build_single_node<Net, I>(target, s, layout, batch);
+                return detail::build_single_node<Net, I>(target, s, options.precision, layout,
+                                                         batch);
               },
               fn, schedule, options, objects);
           node_kernels.push_back({fn, FusedNode<Net, I>::adds_residual});

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <nnfuse/generators/precision.hpp>
 #include <nnfuse/generators/schedule.hpp>
 
 namespace nnfuse::generators {
@@ -16,6 +17,7 @@ struct GeneratorOptions {
   std::string network_type;
   std::string output_dir;  // where objects, the header and the C++ source go
   std::vector<Schedule> schedules;
+  Precision precision = Precision::fast;  // of every kernel's epilogue
   // Halide target strings; several make a multi-target build, the last one the baseline.
   std::vector<std::string> targets;
   std::vector<std::string> variant_names;  // one per target: `avx512`, `baseline`, ...

@@ -16,6 +16,7 @@
 #include <nnfuse/dsl/graph.hpp>
 #include <nnfuse/generators/lower.hpp>
 #include <nnfuse/generators/packing.hpp>
+#include <nnfuse/generators/precision.hpp>
 #include <nnfuse/generators/schedule.hpp>
 #include <nnfuse/generators/targets.hpp>
 
@@ -65,9 +66,11 @@ struct NodeFuncs {
 };
 
 // What a node's definition depends on besides the spec: the batch (the rows of the pipeline's
-// input) and, for the tuned schedules, the micro-kernel's row count (0 for naive).
+// input), the epilogue's precision and, for the tuned schedules, the micro-kernel's row count
+// (0 for naive).
 struct NodePlan {
   Halide::Expr batch;
+  Precision precision = Precision::fast;
   int tile_rows = 0;
   // batch >= tile_rows, passed in by the generated wrapper: Halide simplifies a specialization
   // with its condition only when that is a boolean parameter, and the two accumulators must be
@@ -131,19 +134,22 @@ NodeFuncs build_node(const Halide::Func& input, const Halide::Func& residual,
     z = input(n, b);
   }
 
+  // The epilogue runs in float32 or, for `exact`, in float64 rounded once at the end.
+  const Halide::Type evaluation =
+      plan.precision == Precision::exact ? Halide::Float(64) : Halide::Float(32);
   auto param = [&](std::string_view name) -> Halide::Expr {
-    if (name == residual_parameter.view()) return Halide::cast<double>(residual(n, b));
-    return Halide::cast<double>(packed(static_cast<int>(layout.at(name).offset) + n));
+    if (name == residual_parameter.view()) return Halide::cast(evaluation, residual(n, b));
+    return Halide::cast(evaluation, packed(static_cast<int>(layout.at(name).offset) + n));
   };
   Halide::Func y("y" + std::to_string(I));
-  y(n, b) =
-      Halide::cast<float>(lower(Node::epilogue, LowerContext{Halide::cast<double>(z), param, {}}));
+  y(n, b) = Halide::cast<float>(
+      lower(Node::epilogue, LowerContext{Halide::cast(evaluation, z), param, {}}));
   funcs.elementwise = y;
   funcs.out = y;
   if constexpr (Node::has_row_epilogue) {
     Halide::RDom r(0, static_cast<int>(Node::out_width), "j" + std::to_string(I));
     auto context_at = [&](const Halide::Expr& at, std::vector<Halide::Expr> values) {
-      return LowerContext{Halide::cast<double>(y(at, b)), param, std::move(values)};
+      return LowerContext{Halide::cast(evaluation, y(at, b)), param, std::move(values)};
     };
     funcs.row_funcs = row_reduction_funcs(Node::row_epilogue, b, r, context_at);
     std::vector<Halide::Expr> values;
@@ -155,9 +161,10 @@ NodeFuncs build_node(const Halide::Func& input, const Halide::Func& residual,
   return funcs;
 }
 
-inline NodePlan node_plan(Schedule schedule, const Halide::Target& target,
+inline NodePlan node_plan(Schedule schedule, Precision precision, const Halide::Target& target,
                           const Halide::ImageParam& input) {
-  return {input.dim(1).extent(), info(schedule).micro_kernel ? micro_kernel(target).rows : 0};
+  return {input.dim(1).extent(), precision,
+          info(schedule).micro_kernel ? micro_kernel(target).rows : 0};
 }
 
 // Where a node is computed and whether it may start threads of its own.
