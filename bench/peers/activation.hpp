@@ -45,6 +45,9 @@ inline void bias_activation(std::span<float> y, std::span<const float> bias, Act
       bias_then(y, bias,
                 [](float v) { return 0.5F * v * (1.0F + std::erf(v * 0.70710678118654752F)); });
       break;
+    case Activation::silu:
+      bias_then(y, bias, [](float v) { return v / (1.0F + std::exp(-v)); });
+      break;
   }
 }
 

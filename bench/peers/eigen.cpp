@@ -56,6 +56,9 @@ std::unique_ptr<PeerCall> make(const Problem& p, Activation act, std::span<float
       case Activation::gelu:
         a = 0.5F * a * (1.0F + (a * 0.70710678118654752F).erf());
         break;
+      case Activation::silu:
+        a = a * a.logistic();
+        break;
     }
   };
   return op;

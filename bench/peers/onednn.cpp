@@ -62,6 +62,9 @@ std::unique_ptr<PeerCall> make(const Problem& p, Activation act, std::span<float
     case Activation::gelu:
       post_ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_gelu_erf, 0, 0);
       break;
+    case Activation::silu:
+      post_ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_swish, 1.0F, 0);  // x·σ(1·x)
+      break;
   }
   dnnl::primitive_attr attr;
   attr.set_post_ops(post_ops);

@@ -32,7 +32,7 @@ void ok(xnn_status status, const char* what) {
 }
 
 bool supports(Activation act) {
-  return act != Activation::tanh && act != Activation::gelu;
+  return act != Activation::tanh && act != Activation::gelu && act != Activation::silu;
 }
 
 struct Operator {
@@ -88,6 +88,7 @@ std::unique_ptr<PeerCall> make(const Problem& p, Activation act, std::span<float
       break;
     case Activation::tanh:
     case Activation::gelu:
+    case Activation::silu:
       throw std::logic_error("XNNPACK has no " + std::string(to_string(act)) + " operator");
     case Activation::none:
     case Activation::relu:

@@ -24,7 +24,7 @@
 namespace nnfuse_bench {
 
 // The activations the peers know, by the names the benchmark names use.
-enum class Activation { none, relu, sigmoid, tanh, elu, leaky_relu, gelu };
+enum class Activation { none, relu, sigmoid, tanh, elu, leaky_relu, gelu, silu };
 
 constexpr std::string_view to_string(Activation a) {
   switch (a) {
@@ -42,6 +42,8 @@ constexpr std::string_view to_string(Activation a) {
       return "leaky_relu";
     case Activation::gelu:
       return "gelu";
+    case Activation::silu:
+      return "silu";
   }
   return "?";
 }
