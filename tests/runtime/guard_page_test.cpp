@@ -66,12 +66,13 @@ void run_guarded(std::size_t batch) {
                                              Compiled::selected_variant(), batch,
                                              nnfuse::graph<Net>::out_width));
   // The kernel itself, with the packed weights against a guard page too.
-  GuardedFloats packed(Compiled::packed_floats);
-  Compiled::pack(params.data(), packed.span().data());
+  const std::size_t packed_floats = Compiled::layout_floats[Compiled::selected_layout()];
+  GuardedFloats packed(packed_floats);
+  Compiled::pack(Compiled::selected_layout(), params.data(), packed.span().data());
   GuardedFloats direct(batch * nnfuse::graph<Net>::out_width);
   nnfuse::detail::RowsBuffer in(input.span().data(), nnfuse::graph<Net>::in_width, batch);
   nnfuse::detail::RowsBuffer out(direct.span().data(), nnfuse::graph<Net>::out_width, batch);
-  nnfuse::detail::VectorBuffer weights(packed.span().data(), Compiled::packed_floats);
+  nnfuse::detail::VectorBuffer weights(packed.span().data(), packed_floats);
   ASSERT_EQ(Compiled::forward(nullptr, &in.buffer, nullptr, &weights.buffer, &out.buffer), 0);
   for (std::size_t i = 0; i < expected.size(); ++i) {
     ASSERT_EQ(direct.span()[i], output.span()[i]);

@@ -1,8 +1,10 @@
 // A multi-target x86-64 build: the dispatcher picks the first variant this CPU supports, says
-// which, and every variant the CPU can run computes the reference forward on its own.
+// which, and every variant the CPU can run computes the reference forward on its own, from the
+// weights packed for its own micro-kernel.
 #include <cmath>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -36,12 +38,50 @@ void check_every_variant() {
   EXPECT_EQ(selected, has_avx512 ? 0U : has_avx2 ? 1U : 2U);
   std::printf("this CPU runs variant %s\n", std::string(Compiled::selected_variant()).c_str());
 
+  // The micro-kernel's panels follow each target: 32 columns on AVX-512, 16 on AVX2 and the
+  // baseline, which share one layout; naive reads PyTorch's on every target.
+  ASSERT_EQ(Compiled::variant_layouts.size(), 3U);
+  EXPECT_EQ(Compiled::variant_layouts[1], Compiled::variant_layouts[2]);
+  if (Compiled::schedule == "naive") {
+    EXPECT_EQ(Compiled::layout_floats.size(), 1U);
+  } else {
+    EXPECT_NE(Compiled::variant_layouts[0], Compiled::variant_layouts[1]);
+  }
+  // Every layout gives PyTorch's tensors back, and so does the Model (the block's alignment
+  // padding between tensors is no tensor's).
+  auto same_tensors = [&](const std::vector<float>& back) {
+    for (const nnfuse::ParameterInfo& p : nnfuse::graph<Net>::parameters) {
+      const std::size_t first = p.offset_bytes / sizeof(float);
+      for (std::size_t i = first; i < first + p.count; ++i) {
+        if (back[i] != params[i]) return ::testing::AssertionFailure() << p.name << " at " << i;
+      }
+    }
+    return ::testing::AssertionSuccess();
+  };
+  for (std::size_t l = 0; l < Compiled::layout_floats.size(); ++l) {
+    std::vector<float> packed(Compiled::layout_floats[l], NAN);
+    std::vector<float> back(params.size(), NAN);
+    Compiled::pack(l, params.data(), packed.data());
+    Compiled::unpack(l, packed.data(), back.data());
+    EXPECT_TRUE(same_tensors(back)) << "layout " << l;
+  }
+  EXPECT_TRUE(same_tensors(model.parameters()));
+
+  // Two threads ask for each variant at once, so a layout another variant needs is packed under
+  // the lock while the other thread waits for it.
   for (std::size_t v = selected; v < Compiled::variants.size(); ++v) {
+    std::vector<float> other(output.size(), NAN);
+    std::thread second([&] {
+      nnfuse::Session own;
+      model.forward_variant(v, own, input, other);
+    });
     std::fill(output.begin(), output.end(), NAN);
     model.forward_variant(v, session, input, output);
+    second.join();
     ASSERT_TRUE(nnfuse_test::matches_reference(output, expected, Compiled::schedule,
                                                Compiled::variants[v], batch,
                                                nnfuse::graph<Net>::out_width));
+    EXPECT_EQ(other, output) << Compiled::variants[v];
   }
   if (selected > 0) {
     EXPECT_THROW(model.forward_variant(0, session, input, output), std::invalid_argument);

@@ -22,6 +22,18 @@
 
 namespace nnfuse::generators {
 
+// "a, b, c" of `items`, each through `value`.
+template <class Items, class Value>
+std::string join(const Items& items, Value value) {
+  std::ostringstream text;
+  for (std::size_t i = 0; i < items.size(); ++i) text << (i ? ", " : "") << value(items[i]);
+  return text.str();
+}
+template <class Items>
+std::string join(const Items& items) {
+  return join(items, [](const auto& item) { return item; });
+}
+
 // A compiled per-node kernel: <net>__<kernel>__<schedule>, and whether it reads a residual.
 struct Kernel {
   std::string function;
@@ -38,7 +50,7 @@ struct GeneratedText {
 // Appends one schedule's declarations, C entry points (which tell the Halide function whether
 // the batch fills the micro-kernel's rows), pack function, dispatchers and struct.
 inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
-                          const PackedLayout& layout, const std::vector<Kernel>& node_kernels,
+                          const VariantLayouts& layouts, const std::vector<Kernel>& node_kernels,
                           GeneratedText& text) {
   const std::string sname = to_string(schedule);
   const std::string prefix = options.name + "__";
@@ -83,7 +95,26 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
 
   const std::string ns = "nnfuse::generated::" + options.name;
   source << "\n// ---- schedule " << sname << "\n";
-  source << pack_function_source(layout, ns + "::" + sname + "::pack");
+  // One pack and one unpack function per distinct layout, and the members that choose.
+  const std::size_t layout_count = layouts.distinct.size();
+  source << "namespace {\n";
+  for (std::size_t l = 0; l < layout_count; ++l) {
+    const std::string id = sname + "_" + std::to_string(l);
+    source << pack_function_source(layouts.distinct[l], "pack_" + id)
+           << pack_function_source(layouts.distinct[l], "unpack_" + id, true);
+  }
+  source << "}  // namespace\n";
+  for (const bool unpack : {false, true}) {
+    const std::string fn = unpack ? "unpack" : "pack";
+    source << "void " << ns << "::" << sname << "::" << fn << "(std::size_t layout, "
+           << (unpack ? "const float* packed, float* torch" : "const float* torch, float* packed")
+           << ") noexcept {\n  switch (layout) {\n";
+    for (std::size_t l = 0; l < layout_count; ++l) {
+      source << "    case " << l << ": " << fn << "_" << sname << "_" << l
+             << (unpack ? "(packed, torch);" : "(torch, packed);") << " return;\n";
+    }
+    source << "    default: return;\n  }\n}\n";
+  }
   auto dispatcher = [&](const std::string& fn, const std::string& member, bool residual) {
     source << "int " << ns << "::" << sname << "::" << member
            << "(void* user_context, halide_buffer_t* input, halide_buffer_t* residual, "
@@ -107,7 +138,12 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
           << "  using network = " << options.network_type << ";\n"
           << "  static constexpr std::string_view name = \"" << options.name << "\";\n"
           << "  static constexpr std::string_view schedule = \"" << sname << "\";\n"
-          << "  static constexpr std::size_t packed_floats = " << layout.floats << ";\n"
+          << "  // The packed layouts: variant v's kernels read layout variant_layouts[v], of\n"
+          << "  // layout_floats[] floats (the panels follow each target's micro-kernel).\n"
+          << "  static constexpr std::array<std::size_t, " << layouts.of_variant.size()
+          << "> variant_layouts{" << join(layouts.of_variant) << "};\n"
+          << "  static constexpr std::array<std::size_t, " << layout_count << "> layout_floats{"
+          << join(layouts.distinct, [](const PackedLayout& l) { return l.floats; }) << "};\n"
           << "  // How the epilogues were evaluated: \"fast\" (float32) or \"exact\" (float64).\n"
           << "  static constexpr std::string_view precision = \"" << to_string(options.precision)
           << "\";\n"
@@ -115,7 +151,11 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
              "place.\n"
           << "  static constexpr bool in_place_safe = "
           << (info(schedule).in_place ? "true" : "false") << ";\n"
-          << "  static void pack(const float* torch, float* packed) noexcept;\n"
+          << "  // PyTorch's parameter block into a layout, and back (padding dropped).\n"
+          << "  static void pack(std::size_t layout, const float* torch, float* packed) "
+             "noexcept;\n"
+          << "  static void unpack(std::size_t layout, const float* packed, float* torch) "
+             "noexcept;\n"
           << "  // Kernel functions share one signature; `residual` is ignored by kernels "
              "that read none.\n"
           << "  static int forward(void* user_context, halide_buffer_t* input, halide_buffer_t* "
@@ -147,6 +187,8 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
           << "nnfuse::generated::" << options.name << "::selected_variant_index(); }\n"
           << "  static std::string_view selected_variant() noexcept { return "
              "variant_names[selected_variant_index()]; }\n"
+          << "  static std::size_t selected_layout() noexcept { return "
+             "variant_layouts[selected_variant_index()]; }\n"
           << "};\n\n";
 }
 

@@ -1,8 +1,8 @@
 // Builds the Halide pipelines of a network spec and compiles them ahead of time: for every
 // requested schedule, one function for the whole network (all fused nodes in one pipeline)
-// and one per fused node, each for every requested target, plus the packing function that
-// turns PyTorch's parameter block into the layout that schedule reads. The generated
-// program (generators/nnfuse_generator.cpp.in, instantiated by nnfuse_add_network) calls
+// and one per fused node, each for every requested target, plus the packing functions that
+// turn PyTorch's parameter block into the layout that schedule reads on each target (and back). The
+// generated program (generators/nnfuse_generator.cpp.in, instantiated by nnfuse_add_network) calls
 // `generate<Network>` with the command line; everything about the network comes from the
 // type through nnfuse::graph / nnfuse::FusedNode, nothing is special-cased per activation.
 // One step per header, as Halide's lowering is one pass per file: the algorithm
@@ -110,14 +110,27 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
   std::vector<std::string> objects;
   GeneratedText text;
   for (const Schedule schedule : options.schedules) {
-    const PackedLayout layout = packed_layout<Net>(schedule);
+    // The layout each target's kernels read; targets with the same one share it.
+    VariantLayouts layouts;
+    for (const auto& target : options.targets) {
+      const PackedLayout layout = packed_layout<Net>(schedule, Halide::Target(target));
+      std::size_t index = 0;
+      while (index < layouts.distinct.size() && !layouts.distinct[index].same_as(layout)) ++index;
+      if (index == layouts.distinct.size()) layouts.distinct.push_back(layout);
+      layouts.of_variant.push_back(index);
+    }
     const std::string suffix = "__" + to_string(schedule);
     const int batch = options.typical_batch;
+    // An autoscheduled kernel's `manual` fallback reads its schedule's layout too.
+    auto layout_for = [&](const Halide::Target& target) {
+      return packed_layout<Net>(schedule, target);
+    };
 
     // build -> schedule -> compile, for the whole network and for each node ...
     detail::compile_variants(
         [&](const Halide::Target& target, Schedule s) {
-          return detail::build_network<Net>(target, s, options.precision, layout, batch);
+          return detail::build_network<Net>(target, s, options.precision, layout_for(target),
+                                            batch);
         },
         options.name + "__forward" + suffix, schedule, options, objects);
     std::vector<Kernel> node_kernels;
@@ -128,14 +141,14 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
           const std::string fn = options.name + "__" + node_name<Net, I>() + suffix;
           detail::compile_variants(
               [&](const Halide::Target& target, Schedule s) {
-                return detail::build_single_node<Net, I>(target, s, options.precision, layout,
-                                                         batch);
+                return detail::build_single_node<Net, I>(target, s, options.precision,
+                                                         layout_for(target), batch);
               },
               fn, schedule, options, objects);
           node_kernels.push_back({fn, FusedNode<Net, I>::adds_residual});
         });
     // ... -> emit.
-    emit_schedule(options, schedule, layout, node_kernels, text);
+    emit_schedule(options, schedule, layouts, node_kernels, text);
   }
   write_outputs(options, text, objects);
   return objects;

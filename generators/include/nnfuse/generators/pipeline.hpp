@@ -63,6 +63,7 @@ struct NodeFuncs {
   std::vector<Halide::Func> row_funcs;  // reductions of a row-wise epilogue (softmax)
   int in_width = 0;
   int out_width = 0;
+  int panel = 0;  // columns per panel of the packed weights (0 when not in panels)
 };
 
 // What a node's definition depends on besides the spec: the batch (the rows of the pipeline's
@@ -104,7 +105,8 @@ NodeFuncs build_node(const Halide::Func& input, const Halide::Func& residual,
     if (w.transposed) {
       weight = packed(static_cast<int>(w.offset) + r.x * static_cast<int>(w.padded_rows) + n);
     } else if (w.panels) {
-      const auto panel = static_cast<int>(manual_panel);
+      const auto panel = static_cast<int>(w.panel);
+      funcs.panel = panel;
       weight = packed(static_cast<int>(w.offset) + (n / panel) * static_cast<int>(w.cols) * panel +
                       r.x * panel + n % panel);
     } else {

@@ -15,7 +15,8 @@ namespace nnfuse::generators {
 // How a schedule's packed buffer holds the weights of a Dense layer.
 enum class WeightLayout {
   torch,       // [N][K], as PyTorch stores them
-  panels,      // [N/16][K][16], N padded to whole tiles: the micro-kernel's contiguous panels
+  panels,      // [N/P][K][P], N padded to whole tiles: the micro-kernel's contiguous panels, P
+               // columns wide on each target (targets.hpp: 32 on AVX-512, 16 elsewhere)
   transposed,  // [K][N], N padded: any split of n is a dense vector load (the autoschedulers')
 };
 
@@ -80,7 +81,7 @@ inline std::string_view describe(WeightLayout layout) {
     case WeightLayout::torch:
       return "as PyTorch stores them ([N][K])";
     case WeightLayout::panels:
-      return "in panels of 16 rows ([N/16][K][16])";
+      return "in panels ([N/P][K][P], P per target: variant_layouts)";
     case WeightLayout::transposed:
       return "transposed ([K][N], N padded)";
   }

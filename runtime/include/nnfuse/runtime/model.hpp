@@ -2,15 +2,20 @@
 // `Compiled` is a schedule struct of a generated header (nnfuse::generated::<net>::manual);
 // it names the network type, the packing function and the kernels. A Model loads a PyTorch
 // state_dict saved as safetensors (tensor names as nn.Module gives them), packs the weights
-// once into the layout the schedule reads, and is then read-only: threads may share it, each
-// with its own Session. `forward(session, input, output)` runs any batch size >= 1 (input
-// [batch, in_width], output [batch, out_width], row-major float32) and checks every argument.
+// once into the layout the variant this CPU runs reads, and is then read-only: threads may
+// share it, each with its own Session. `forward(session, input, output)` runs any batch size
+// >= 1 (input [batch, in_width], output [batch, out_width], row-major float32) and checks every
+// argument. The Model owns the packed weights: one copy for the selected variant, and, only when
+// `forward_variant` asks for a variant whose micro-kernel reads another layout, a copy packed for
+// it on that first call; `parameters()` unpacks them back into PyTorch's layout.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -87,14 +92,22 @@ class Model {
     return Model(parameters);
   }
 
+  // The packed weights the selected variant reads (Compiled::selected_layout()).
   [[nodiscard]] std::span<const float> packed() const noexcept {
     return {packed_.data.get(), packed_.size};
+  }
+
+  // The parameter block in PyTorch's layout (graph<network>::parameters), unpacked.
+  [[nodiscard]] std::vector<float> parameters() const {
+    std::vector<float> block(graph<network>::parameter_bytes / sizeof(float), 0.0F);
+    Compiled::unpack(Compiled::selected_layout(), packed_.data.get(), block.data());
+    return block;
   }
 
   // output[b] = network(input[b]) for every row b; batch = input.size() / in_width. Runs the
   // target variant this CPU supports best (Compiled::selected_variant()).
   void forward(Session& session, std::span<const float> input, std::span<float> output) const {
-    run(session, input, output, &Compiled::forward);
+    run(session, input, output, packed_, &Compiled::forward);
   }
 
   // data[b] = network(data[b]) in place, for a network that is one elementwise node (an
@@ -107,7 +120,7 @@ class Model {
       requires(graph<network>::node_count == 1 && !FusedNode<network, 0>::has_matmul &&
                !FusedNode<network, 0>::has_row_epilogue && in_width == out_width &&
                Compiled::in_place_safe) {
-    run(session, data, data, &Compiled::forward);
+    run(session, data, data, packed_, &Compiled::forward);
   }
 
   // The same through one target variant of a multi-target build (tests and benchmarks of
@@ -121,24 +134,41 @@ class Model {
                                   " does not exist or needs CPU features this machine lacks");
     }
     const ForwardFn kernel = Compiled::forward_variants[variant];
-    run(session, input, output,
+    run(session, input, output, packed_for(Compiled::variant_layouts[variant]),
         [kernel](void* uc, halide_buffer_t* in, halide_buffer_t* /*residual*/,
                  halide_buffer_t* packed,
                  halide_buffer_t* out) { return kernel(uc, in, packed, out); });
   }
 
  private:
-  explicit Model(std::span<const float> parameters) : packed_(Compiled::packed_floats) {
-    Compiled::pack(parameters.data(), packed_.data.get());
+  explicit Model(std::span<const float> parameters)
+      : packed_(Compiled::layout_floats[Compiled::selected_layout()]),
+        other_layouts_(std::make_unique<OtherLayouts>()) {
+    Compiled::pack(Compiled::selected_layout(), parameters.data(), packed_.data.get());
+  }
+
+  // The packed copy `layout` is read from: the selected one, or one packed from it on first use
+  // (under a lock: Models are shared between threads).
+  [[nodiscard]] const detail::AlignedFloats& packed_for(std::size_t layout) const {
+    if (layout == Compiled::selected_layout()) return packed_;
+    const std::scoped_lock lock(other_layouts_->mutex);
+    std::unique_ptr<detail::AlignedFloats>& copy = other_layouts_->copies[layout];
+    if (!copy) {
+      const std::vector<float> block = parameters();
+      auto packed = std::make_unique<detail::AlignedFloats>(Compiled::layout_floats[layout]);
+      Compiled::pack(layout, block.data(), packed->data.get());
+      copy = std::move(packed);
+    }
+    return *copy;
   }
 
   template <class Kernel>
   void run(Session& session, std::span<const float> input, std::span<float> output,
-           Kernel kernel) const {
+           const detail::AlignedFloats& packed, Kernel kernel) const {
     const std::size_t batch = check(input, output);
     detail::RowsBuffer in(input.data(), in_width, batch);
     detail::RowsBuffer out(output.data(), out_width, batch);
-    detail::VectorBuffer weights(packed_.data.get(), packed_.size);
+    detail::VectorBuffer weights(packed.data.get(), packed.size);
     const Session::Call call = session.begin_call();
     const int code = kernel(call.user_context(), &in.buffer, nullptr, &weights.buffer, &out.buffer);
     if (code != 0) detail::throw_kernel_error(Compiled::name, code, session.last_error());
@@ -177,7 +207,13 @@ class Model {
     return batch;
   }
 
+  struct OtherLayouts {
+    std::mutex mutex;
+    std::array<std::unique_ptr<detail::AlignedFloats>, Compiled::layout_floats.size()> copies;
+  };
+
   detail::AlignedFloats packed_;
+  std::unique_ptr<OtherLayouts> other_layouts_;  // behind a pointer: a Model stays movable
 };
 
 }  // namespace nnfuse

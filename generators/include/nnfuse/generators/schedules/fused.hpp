@@ -43,7 +43,7 @@ struct plan<Schedule::fused> {
     const Halide::Var chunk("chunk");
     const Halide::Var rows("rows");
     result(n, b) = forward(n, b);
-    int lanes = static_cast<int>(manual_panel);
+    int lanes = epilogue_lanes(target);
     while (lanes > 1 && lanes > out_width) lanes /= 2;
     if (lanes > 1) result.vectorize(n, lanes, Halide::TailStrategy::ShiftInwards);
     result.specialize(plan.batch >= chunk_rows)

@@ -25,28 +25,34 @@ using detail::Placement;
 inline constexpr int parallel_threshold_macs = 1 << 18;
 
 // The `manual` plan of a node with a matmul. A batch of at least `rows` rows is cut into
-// tiles of one weight panel (16 columns) by `rows` rows; each tile accumulates X·Wᵀ over all of
-// K in registers (k outermost, the rows unrolled, the panel's 16 columns one vector, two on
-// AVX2): an outer product of 16 contiguous packed weights with one broadcast X element per
-// row, every accumulator in a register. Bias and activation are applied to the tile while it is
-// in registers/L1. Tiles run n outer, row tile inner, so a panel ([K][16], 50 KiB at K = 784)
-// stays in L2 while every row tile passes over it.
+// tiles of one weight panel (the target's micro-kernel, targets.hpp: 32 columns on AVX-512, 16
+// elsewhere) by `rows` rows; each tile accumulates X·Wᵀ over all of K in registers (k
+// outermost, the rows unrolled, the panel's columns whole vectors): an outer product of a
+// panel's contiguous packed weights with one broadcast X element per row, every accumulator in
+// a register. Bias and activation are applied to the tile while it is in registers/L1. Tiles
+// run n outer, row tile inner, so a panel ([K][32], 100 KiB at K = 784) stays in L2 while every
+// row tile passes over it.
 // Fewer rows than that (B = 1 is a matrix-vector product) take the short plan: one row, up to
 // four panels at once, so eight or more independent accumulators hide the FMA latency.
 // Columns past N are guarded in an output (computed into padding in an intermediate); rows
 // past the batch are shifted inwards. Every tile starts on a panel boundary, so weight loads
 // are aligned vectors.
-// Measured on this project's 2-core AVX2 machine (2026-11-27): a 64-column tall tile let LLVM
-// spill an accumulator inside the k loop (forward 40 % slower than the node alone); one panel
-// per tall tile keeps all twelve in registers. With ReLU, 1 thread (scripts/bench.sh, medians
-// of 10, FMA peak 101 GFLOP/s): (32,784,128) 81 GFLOP/s = 79 % of peak (B = 32 computes 36 rows
-// in 6-row tiles), (64,512,512) 87 = 84 %, (256,1024,1024) 85 = 82 %, (128,4096,4096) 74 = 72 %;
+// Measured on the 2-core AVX2 machine (2026-11-27): a 64-column tall tile let LLVM spill an
+// accumulator inside the k loop (forward 40 % slower than the node alone); one panel per tall
+// tile keeps all twelve in registers. With ReLU, 1 thread (scripts/bench.sh, medians of 10,
+// FMA peak 101 GFLOP/s): (32,784,128) 81 GFLOP/s = 79 % of peak (B = 32 computes 36 rows in
+// 6-row tiles), (64,512,512) 87 = 84 %, (256,1024,1024) 85 = 82 %, (128,4096,4096) 74 = 72 %;
 // the short plan at (1,784,128) 41 GFLOP/s, bound by L2 bandwidth (400 KiB of weights per row).
+// On the 2-core Sapphire Rapids (AVX-512, 2026-12-01, medians of 5): (32,784,128) took 88.6 us
+// with 16 x 12 tiles and 42.7 us with 32 x 8 (oneDNN 48.2 us in the same session).
 inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipeline_output,
                            bool threads) {
   const MicroKernel mk = micro_kernel(target);
-  const int panel = static_cast<int>(manual_panel);
-  const int short_columns = static_cast<int>(tile_columns(static_cast<std::size_t>(f.out_width)));
+  // The layout's panel width (the target's, or narrower for a narrow layer); weights in another
+  // layout (an autoscheduled kernel's small-batch fallback) take the target's.
+  const int panel = f.panel > 0 ? f.panel : panel_columns(target, f.out_width);
+  const int short_columns = static_cast<int>(
+      tile_columns(static_cast<std::size_t>(f.out_width), static_cast<std::size_t>(panel)));
   Halide::Func y = f.elementwise;
   const Halide::Var n = y.args()[0];
   const Halide::Var b = y.args()[1];
