@@ -1,16 +1,20 @@
 // nnfuse::Model and Session as a user meets them: PyTorch's weights and outputs (the seed
 // network and an odd-sized one, made by PyTorch; |y - torch| <= 1e-5 * max(1, |torch|)),
 // every per-target variant of a multi-target build, and every error path of the API.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/test_mlp.hpp>
 #include <nnfuse/generated/test_odd.hpp>
 
@@ -47,6 +51,44 @@ TEST(TorchGolden, SeedNetwork) {
   nnfuse_test::for_each_schedule<nnfuse::generated::test_mlp::schedules>([](auto s) {
     check_against_torch<decltype(s)>(mnist_dir / "mnist_mlp.safetensors",
                                      mnist_dir / "mnist_batch32.safetensors");
+  });
+}
+
+// How far a float32 forward is from the float64 one: the worst of |y - ref| / max(1e-5 |ref|,
+// 1e-6) over the batch (1 is PyTorch's float32 tolerance at the boundary).
+double accumulation_score(std::span<const float> y, std::span<const double> ref) {
+  double worst = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    worst = std::max(worst, std::fabs(y[i] - ref[i]) / std::max(1e-5 * std::fabs(ref[i]), 1e-6));
+  }
+  return worst;
+}
+
+// The seed network's float32 accumulation is at least as accurate as PyTorch's float32 forward
+// of the same batch, against the float64 forward (the hand-written schedules; the
+// autoschedulers choose their own order and are only reported).
+TEST(TorchGolden, SeedAccumulationAtLeastAsAccurateAsTorch) {
+  const auto golden = nnfuse::SafetensorsFile::open(mnist_dir / "mnist_batch32.safetensors");
+  const auto input = golden.read_float32(golden.at("input"));
+  const auto torch_output = golden.read_float32(golden.at("output"));
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_mlp::schedules>([&](auto s) {
+    using Compiled = decltype(s);
+    using Net = typename Compiled::network;
+    const nnfuse::Model<Compiled> model(mnist_dir / "mnist_mlp.safetensors");
+    const std::size_t batch = input.size() / nnfuse::graph<Net>::in_width;
+    const auto ref =
+        nnfuse::reference_forward<Net>(model.parameters(), std::span<const float>(input), batch);
+    std::vector<float> output(torch_output.size());
+    nnfuse::Session session;
+    model.forward(session, input, output);
+    const double torch_score = accumulation_score(torch_output, ref);
+    const double score = accumulation_score(output, ref);
+    std::printf("accumulation score, seed network B = %zu: %s %.4f, PyTorch float32 %.4f\n", batch,
+                std::string(Compiled::schedule).c_str(), score, torch_score);
+    const std::string_view name = Compiled::schedule;
+    if (name == "naive" || name == "manual" || name == "fused") {
+      EXPECT_LE(score, torch_score) << name;
+    }
   });
 }
 

@@ -28,11 +28,23 @@ void check_every_variant() {
       nnfuse::reference_forward<Net>(params, std::span<const float>(input), batch);
   nnfuse::Session session;
   std::vector<float> output(batch * nnfuse::graph<Net>::out_width);
+  const std::size_t selected = Compiled::selected_variant_index();
+
+  // Every variant's row plans: each batch up to twice the tallest tile (8 rows, AVX-512).
+  for (std::size_t v = selected; v < Compiled::variants.size(); ++v) {
+    for (std::size_t rows = 1; rows <= 16; ++rows) {
+      const auto x = nnfuse_test::random_floats(rows * nnfuse::graph<Net>::in_width, 5, 1.0F);
+      const auto want = nnfuse::reference_forward<Net>(params, std::span<const float>(x), rows);
+      std::vector<float> y(rows * nnfuse::graph<Net>::out_width, NAN);
+      model.forward_variant(v, session, x, y);
+      ASSERT_TRUE(nnfuse_test::matches_reference(y, want, Compiled::schedule, Compiled::variants[v],
+                                                 rows, nnfuse::graph<Net>::out_width));
+    }
+  }
 
   ASSERT_EQ(Compiled::variants.size(), 3U);
   EXPECT_EQ(Compiled::variants[0], "avx512");
   EXPECT_EQ(Compiled::variants[2], "baseline");
-  const std::size_t selected = Compiled::selected_variant_index();
   const bool has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd");
   const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   EXPECT_EQ(selected, has_avx512 ? 0U : has_avx2 ? 1U : 2U);

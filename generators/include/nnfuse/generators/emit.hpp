@@ -1,7 +1,7 @@
 // The generated C++ a network's library is made of: the header (<nnfuse/generated/<net>.hpp>:
 // the C entry points' declarations, one struct per schedule for nnfuse::Model, the variant
 // names and targets) and the source (<net>_kernels.cpp: the entry points, which pass the
-// micro-kernel's `tall` flag and pick an autoscheduled kernel's fallback, the pack functions,
+// micro-kernel's row-plan flags and pick an autoscheduled kernel's fallback, the pack functions,
 // the dispatchers and the variant selection), and the archive of every kernel object.
 #pragma once
 
@@ -47,8 +47,8 @@ struct GeneratedText {
   std::ostringstream source;   // entry points, pack functions and dispatchers
 };
 
-// Appends one schedule's declarations, C entry points (which tell the Halide function whether
-// the batch fills the micro-kernel's rows), pack function, dispatchers and struct.
+// Appends one schedule's declarations, C entry points (which tell the Halide function which of
+// the micro-kernel's row plans the batch fills), pack functions, dispatchers and struct.
 inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
                           const VariantLayouts& layouts, const std::vector<Kernel>& node_kernels,
                           GeneratedText& text) {
@@ -58,8 +58,8 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
   std::ostringstream& source = text.source;
   std::ostringstream& structs = text.structs;
 
-  // Declarations, the C entry points (which tell the Halide function whether the batch fills
-  // the micro-kernel's rows), dispatchers and the schedule's struct.
+  // Declarations, the C entry points (which tell the Halide function which of the
+  // micro-kernel's row plans the batch fills), dispatchers and the schedule's struct.
   auto declare = [&](const std::string& fn, bool residual) {
     const std::string buffers = std::string("halide_buffer_t* input, ") +
                                 (residual ? "halide_buffer_t* residual, " : "") +
@@ -70,24 +70,34 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
       const std::string entry = fn + "__" + options.variant_names[t];
       const Halide::Target target(options.targets[t]);
       const bool small_fallback = info(schedule).small_batch_fallback;
-      const int rows =
-          info(schedule).micro_kernel || small_fallback ? micro_kernel(target).rows : 0;
+      // The flags of the target's row plans (every kernel of a target takes them).
+      const std::vector<RowPlan> plans = row_plans(target);
+      std::string flag_params;
+      std::string flags;
+      std::string flag_values;
+      for (std::size_t p = 0; p + 1 < plans.size(); ++p) {
+        const std::string flag = "fills_" + std::to_string(plans[p].rows);
+        flag_params += "bool " + flag + ", ";
+        flags += flag + ", ";
+        flag_values +=
+            "  const bool " + flag + " = rows >= " + std::to_string(plans[p].rows) + ";\n";
+      }
       decls << "int " << entry << "(void* user_context, " << buffers << ");\n";
-      source << "\nextern \"C\" int " << entry << "__halide(void* user_context, bool tall, "
+      source << "\nextern \"C\" int " << entry << "__halide(void* user_context, " << flag_params
              << buffers << ");\n";
       if (small_fallback) {
-        source << "extern \"C\" int " << entry << "__small__halide(void* user_context, bool tall, "
-               << buffers << ");\n";
+        source << "extern \"C\" int " << entry << "__small__halide(void* user_context, "
+               << flag_params << buffers << ");\n";
       }
       source << "extern \"C\" int " << entry << "(void* user_context, " << buffers << ") {\n"
              << "  const int rows = input != nullptr && input->dimensions == 2 ? "
                 "input->dim[1].extent : 0;\n"
-             << "  const bool tall = rows >= " << rows << ";\n";
+             << flag_values;
       if (small_fallback) {
         source << "  if (rows < " << options.typical_batch << ") return " << entry
-               << "__small__halide(user_context, tall, " << pass << ");\n";
+               << "__small__halide(user_context, " << flags << pass << ");\n";
       }
-      source << "  return " << entry << "__halide(user_context, tall, " << pass << ");\n}\n";
+      source << "  return " << entry << "__halide(user_context, " << flags << pass << ");\n}\n";
     }
   };
   declare(prefix + "forward__" + sname, false);

@@ -64,9 +64,10 @@ BuiltPipeline build_network(const Halide::Target& target, Schedule schedule, Pre
   constrain(forward.output_buffer(), static_cast<int>(G::out_width));
   estimate(input, static_cast<int>(G::in_width), typical_batch);
   packed.set_estimates({{0, static_cast<int>(layout.floats)}});
-  plan.tall.set_estimate(true);
   estimate(forward.output_buffer(), static_cast<int>(G::out_width), typical_batch);
-  return BuiltPipeline{Halide::Pipeline(forward), {plan.tall, input, packed}};
+  std::vector<Halide::Argument> args = plan_arguments(plan);
+  args.insert(args.end(), {input, packed});
+  return BuiltPipeline{Halide::Pipeline(forward), args};
 }
 
 // Fused node I as a pipeline of its own, reading its input (and residual) from buffers.
@@ -87,9 +88,9 @@ BuiltPipeline build_single_node(const Halide::Target& target, Schedule schedule,
   constrain(node.out.output_buffer(), static_cast<int>(Node::out_width));
   estimate(input, static_cast<int>(Node::in_width), typical_batch);
   packed.set_estimates({{0, static_cast<int>(layout.floats)}});
-  plan.tall.set_estimate(true);
   estimate(node.out.output_buffer(), static_cast<int>(Node::out_width), typical_batch);
-  std::vector<Halide::Argument> args{plan.tall, input};
+  std::vector<Halide::Argument> args = plan_arguments(plan);
+  args.push_back(input);
   if (Node::adds_residual) {
     constrain(residual, static_cast<int>(Node::out_width));
     estimate(residual, static_cast<int>(Node::out_width), typical_batch);

@@ -34,7 +34,7 @@ struct ScheduleInfo {
   std::string_view name;
   std::string_view autoscheduler;  // Halide's plugin name; empty for a hand-written schedule
   WeightLayout weights;
-  bool micro_kernel;          // runs the register-tiled micro-kernel (tall and short plans)
+  bool micro_kernel;          // runs the register-tiled micro-kernel and its row plans
   bool small_batch_fallback;  // below the typical batch the entry point runs `manual`'s plan
   bool in_place;              // an elementwise network may run in place
 };

@@ -34,14 +34,56 @@ struct MicroKernel {
   int rows;   // rows of X per tile
 };
 
+// Vector registers: 16 on x86 without AVX-512, 32 with it and on NEON.
+inline int vector_registers(const Halide::Target& target) {
+  return target.arch == Halide::Target::X86 && !target.has_feature(Halide::Target::AVX512) ? 16
+                                                                                           : 32;
+}
+
 inline MicroKernel micro_kernel(const Halide::Target& target) {
   const int lanes = std::max(1, target.natural_vector_size<float>());
-  const int registers =
-      target.arch == Halide::Target::X86 && !target.has_feature(Halide::Target::AVX512) ? 16 : 32;
   const int panel = std::max(16, 2 * lanes);
   const int vectors_per_row = std::max(1, panel / lanes);
-  const int rows = std::clamp((registers - vectors_per_row - 1) / vectors_per_row, 1, 8);
+  const int rows =
+      std::clamp((vector_registers(target) - vectors_per_row - 1) / vectors_per_row, 1, 8);
   return {lanes, panel, rows};
+}
+
+// One plan of the micro-kernel: tiles of `rows` rows by `panels` panels. A batch takes the
+// tallest plan it fills (batch >= rows) and shifts its last tile inwards.
+struct RowPlan {
+  int rows;
+  int panels;
+};
+
+// The plans of a target, tallest first: the micro-kernel's tile, then half the rows each time
+// down to one, each as many panels wide (up to four) as its registers hold: the accumulators,
+// the panel's weight vectors when more than one row reuses them (two in flight otherwise), and
+// the broadcast. Below the tall tile every row once read all the weights again: the seed
+// network took 4.3 us at B = 1 and 28.6 us at B = 7 against 19.6 us at B = 8 (AVX-512, one
+// thread, 2026-12-01). AVX-512: 8 x 1, 4 x 3, 2 x 4, 1 x 4; AVX2: 6 x 1, 3 x 1, 1 x 4 (a 3 x 2
+// tile spilled: tests/generators/micro_kernel_asm_test.cpp); NEON: 6 x 1, 3 x 1, 1 x 4.
+inline std::vector<RowPlan> row_plans(const Halide::Target& target) {
+  const MicroKernel mk = micro_kernel(target);
+  const int vectors = mk.panel / mk.lanes;
+  std::vector<RowPlan> plans{{mk.rows, 1}};
+  for (int rows = std::max(1, mk.rows / 2); plans.back().rows > 1; rows = std::max(1, rows / 2)) {
+    auto registers_needed = [&](int p) {
+      return rows * p * vectors + (rows > 1 ? p * vectors : 2) + 1;
+    };
+    int panels = 4;
+    while (panels > 1 && registers_needed(panels) > vector_registers(target)) --panels;
+    plans.push_back({rows, panels});
+  }
+  return plans;
+}
+
+// The panels a plan's tile really spans in a layer whose padded weights have `padded_panels`:
+// the most up to the plan's that divide them, so a tile never leaves the weights.
+inline int plan_panels(const RowPlan& plan, int padded_panels) {
+  int panels = std::max(1, std::min(plan.panels, padded_panels));
+  while (padded_panels % panels != 0) --panels;
+  return panels;
 }
 
 // The panel width a layer of `columns` outputs gets on `target`: the target's, or fewer whole

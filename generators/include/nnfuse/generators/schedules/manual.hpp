@@ -1,6 +1,6 @@
 // `manual`: the hand-written per-layer plan. A node with a matmul runs a register-tiled
-// outer-product micro-kernel sized from the target's registers (targets.hpp), with a one-row
-// plan for batches shorter than its tile; elementwise and row-wise epilogues are vectorized
+// outer-product micro-kernel sized from the target's registers (targets.hpp), with shorter
+// plans for batches shorter than its tile; elementwise and row-wise epilogues are vectorized
 // along the row. Every node is computed at the root; `fused` reuses these plans per chunk.
 #pragma once
 
@@ -29,11 +29,13 @@ inline constexpr int parallel_threshold_macs = 1 << 18;
 // elsewhere) by `rows` rows; each tile accumulates X·Wᵀ over all of K in registers (k
 // outermost, the rows unrolled, the panel's columns whole vectors): an outer product of a
 // panel's contiguous packed weights with one broadcast X element per row, every accumulator in
-// a register. Bias and activation are applied to the tile while it is in registers/L1. Tiles
+// a register, K summed in blocks (pipeline.hpp's accumulation_block) whose sums are added in
+// L1. Bias and activation are applied to the tile while it is in registers/L1. Tiles
 // run n outer, row tile inner, so a panel ([K][32], 100 KiB at K = 784) stays in L2 while every
 // row tile passes over it.
-// Fewer rows than that (B = 1 is a matrix-vector product) take the short plan: one row, up to
-// four panels at once, so eight or more independent accumulators hide the FMA latency.
+// A shorter batch takes the tallest of the shorter plans it fills (row_plans: half the rows
+// each, as many panels as the registers hold, down to one row of four panels for B = 1, a
+// matrix-vector product), so each weight load still serves several rows.
 // Columns past N are guarded in an output (computed into padding in an intermediate); rows
 // past the batch are shifted inwards. Every tile starts on a panel boundary, so weight loads
 // are aligned vectors.
@@ -47,12 +49,13 @@ inline constexpr int parallel_threshold_macs = 1 << 18;
 // with 16 x 12 tiles and 42.7 us with 32 x 8 (oneDNN 48.2 us in the same session).
 inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipeline_output,
                            bool threads) {
-  const MicroKernel mk = micro_kernel(target);
   // The layout's panel width (the target's, or narrower for a narrow layer); weights in another
   // layout (an autoscheduled kernel's small-batch fallback) take the target's.
   const int panel = f.panel > 0 ? f.panel : panel_columns(target, f.out_width);
-  const int short_columns = static_cast<int>(
-      tile_columns(static_cast<std::size_t>(f.out_width), static_cast<std::size_t>(panel)));
+  // Panels of the padded weights: a plan's tile is a divisor of them, so it never leaves them.
+  const int padded_panels = static_cast<int>(tile_columns(static_cast<std::size_t>(f.out_width),
+                                                          static_cast<std::size_t>(panel))) /
+                            panel;
   Halide::Func y = f.elementwise;
   const Halide::Var n = y.args()[0];
   const Halide::Var b = y.args()[1];
@@ -70,7 +73,7 @@ inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipe
   const Halide::TailStrategy column_tail =
       pipeline_output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::RoundUp;
 
-  auto plan = [&](Halide::Stage s, int columns, int rows, bool parallel) {
+  auto tile_plan = [&](Halide::Stage s, int columns, int rows, bool parallel) {
     s.split(n, no, ni, columns, column_tail)
         .split(b, bo, bi, rows,
                rows == 1 ? Halide::TailStrategy::RoundUp : Halide::TailStrategy::ShiftInwards)
@@ -79,32 +82,37 @@ inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipe
         .vectorize(ni, epilogue_lanes(target), column_tail);
     if (parallel) s.parallel(tile);
   };
-  Halide::Stage tall = y.specialize(f.tall);  // `tall` is false in what follows it
-  if (threads) {                              // not inside a fused chunk, which is itself one task
-    plan(tall.specialize(worth_threads), panel, mk.rows, true);
-    plan(y.specialize(!f.tall && worth_threads), short_columns, 1, true);
-  }
-  plan(tall, panel, mk.rows, false);
-  plan(y, short_columns, 1, false);
+  // One specialization per plan, tallest first (plan p runs when fills[p] and no taller one
+  // does); the last plan is what remains.
+  std::vector<Halide::Stage> stages;
+  for (const Halide::Expr& fills : f.plan_fills) stages.push_back(y.specialize(fills));
+  stages.emplace_back(y);
+  for (std::size_t p = 0; p < f.row_plans.size(); ++p) {
+    const RowPlan& row_plan = f.row_plans[p];
+    const int columns = plan_panels(row_plan, padded_panels) * panel;
+    // Not inside a fused chunk, which is itself one task.
+    if (threads) tile_plan(stages[p].specialize(worth_threads), columns, row_plan.rows, true);
+    tile_plan(stages[p], columns, row_plan.rows, false);
 
-  // The tall accumulator: one panel by `rows`, every element a register.
-  Halide::Func acc = *f.accumulator;
-  acc.compute_at(y, tile).bound_extent(acc.args()[0], panel).vectorize(acc.args()[0]);
-  acc.update()
-      .reorder(acc.args()[0], acc.args()[1], f.k->x)
-      .vectorize(acc.args()[0])
-      .unroll(acc.args()[1]);
-  // The short one: up to four panels of one row (the packed weights are zero-padded to whole
-  // tiles).
-  Halide::Func acc_short = *f.short_accumulator;
-  const Halide::Var sn = acc_short.args()[0];
-  const Halide::Var sb = acc_short.args()[1];
-  acc_short.compute_at(y, tile)
-      .bound_extent(sn, short_columns)
-      .split(sn, nv, nl, panel)
-      .vectorize(nl)
-      .unroll(nv);
-  acc_short.update().split(sn, nv, nl, panel).reorder(nl, nv, sb, f.k->x).vectorize(nl).unroll(nv);
+    // The plan's accumulator: its tile, summed block by block, and the block's sum, every
+    // element a register (the tile's running sum waits in L1 while a block is summed).
+    auto in_registers = [&](Halide::Func g, const Halide::RVar& k) {
+      const Halide::Var gn = g.args()[0];
+      const Halide::Var gb = g.args()[1];
+      g.bound_extent(gn, columns).split(gn, nv, nl, panel).vectorize(nl).unroll(nv).unroll(gb);
+      g.update()
+          .split(gn, nv, nl, panel)
+          .reorder(nl, nv, gb, k)
+          .vectorize(nl)
+          .unroll(nv)
+          .unroll(gb);
+    };
+    Halide::Func acc = f.plan_accumulators[p];
+    acc.compute_at(y, tile);
+    in_registers(acc, f.k_blocks->x);
+    f.plan_partials[p].compute_at(acc, f.k_blocks->x);
+    in_registers(f.plan_partials[p], f.k_block->x);
+  }
 }
 
 // Elementwise outputs (a node without matmul, a row-wise epilogue): vectorized along n,
