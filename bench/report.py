@@ -5,13 +5,16 @@ bar chart.
 
     report.py --raw DIR --json OUT.json [--png OUT.png]
 
+With --png, the batch sweep is drawn next to it as OUT_sweep.png.
+
 Every figure is a median over all samples (rounds x repetitions) of one benchmark at one
 thread count and pin mode. The table gives, per shape and activation, each nnfuse schedule and
 peer: GFLOP/s, % of the FMA peak measured at that thread count, the ratio to the best peer,
 and user+sys CPU time over wall time (about 2 for a 2-thread run that really had two cores).
 Then the seed network's whole forward against the sum of the best peers' times for its two
 layers, the elementwise kernels against a copy of the same bytes, and any schedule slower
-than `naive`. Exits 1 when a benchmark reported an error (a failed reference check)."""
+than `naive`, and the batch sweep's cliffs (B = 1 ... 64, where one more row made a forward
+faster). Exits 1 when a benchmark reported an error (a failed reference check)."""
 
 import argparse
 import glob
@@ -28,6 +31,10 @@ SEED = re.compile(r"^BM_Forward/seed/([^/]+)/([^/]+)/B:(\d+)$")
 NODE = re.compile(r"^BM_Node/seed/([^/]+)/([^/]+)/([^/]+)/B:(\d+)$")
 PEER = re.compile(r"^BM_Peer/([^/]+)/(\d+)x(\d+)_(\w+?)/B:(\d+)$")
 ELEMENTWISE = re.compile(r"^BM_Elementwise/ew_(\w+?)/([^/]+)/([^/]+)/(\d+MiB)$")
+SWEEP = re.compile(r"^BM_Sweep/([^/]+)/([^/]+)/([^/]+)/B:(\d+)$")
+# A forward counts as getting faster with one more row (a plan cliff) only beyond this much:
+# medians on a shared machine still move by a few per cent.
+CLIFF_TOLERANCE = 0.05
 
 
 def load(raw_dir):
@@ -220,6 +227,58 @@ def print_elementwise(rows, threads, mode):
     return out
 
 
+def sweeps(rows, threads, mode):
+    """{(network, schedule): {batch: median us}} of the batch sweep at one thread count."""
+    out = {}
+    for (name, t, m), r in rows.items():
+        if t == threads and m == mode and (s := SWEEP.match(name)):
+            net, sched, _variant, b = s.groups()
+            out.setdefault((net, sched), {})[int(b)] = r["median_time_us"]
+    return out
+
+
+def print_sweep(rows, threads, mode):
+    """Per network and schedule: every B where B + 1 rows took less time (beyond tolerance)."""
+    out = []
+    table = sweeps(rows, threads, mode)
+    if not table:
+        return out
+    print(f"\n== batch sweep, {threads} thread(s), {mode}: a forward must not get faster when "
+          f"the batch grows by one (cliffs beyond {100 * CLIFF_TOLERANCE:.0f} %)")
+    for (net, sched), times in sorted(table.items()):
+        batches = sorted(times)
+        cliffs = [(b, times[b], times[b + 1]) for b in batches
+                  if b + 1 in times and times[b + 1] < (1 - CLIFF_TOLERANCE) * times[b]]
+        text = ", ".join(f"B={b} {t0:.1f} -> {t1:.1f} us" for b, t0, t1 in cliffs) or "none"
+        print(f"  {net} {sched:<8} B=1 {times[batches[0]]:.2f} us ... B={batches[-1]} "
+              f"{times[batches[-1]]:.2f} us; cliffs: {text}")
+        out.append({"network": net, "schedule": sched, "threads": threads, "pin": mode,
+                    "times_us": {str(b): times[b] for b in batches},
+                    "cliffs": [{"batch": b, "us": t0, "next_us": t1} for b, t0, t1 in cliffs]})
+    return out
+
+
+def draw_sweep(rows, keys, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for threads, mode in keys:
+        for (net, sched), times in sorted(sweeps(rows, threads, mode).items()):
+            batches = sorted(times)
+            ax.plot(batches, [times[b] for b in batches], marker=".",
+                    label=f"{net} {sched}, {threads} thread(s), {mode}")
+    ax.set_xlabel("batch")
+    ax.set_ylabel("forward, us (median)")
+    ax.set_title("batch sweep: the time of a forward must not fall when the batch grows")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def slower_than_naive(rows):
     """(name, schedule, naive) for every non-naive kernel slower than `naive` on the same case."""
     found = []
@@ -283,7 +342,7 @@ def main():
                                           "cpus_allowed": min(v["cpus_allowed"])}
                     for (t, m), v in machine.items()},
         "benchmarks": sorted(rows.values(), key=lambda r: (r["threads"], r["pin"], r["name"])),
-        "layers": [], "seed": [], "elementwise": [],
+        "layers": [], "seed": [], "elementwise": [], "sweep": [],
         "slower_than_naive": slower_than_naive(rows),
         "errors": errors,
     }
@@ -296,6 +355,7 @@ def main():
         result["layers"] += print_layers(layer_table(rows, threads, mode), threads, mode, peak)
         result["seed"] += print_seed(rows, threads, mode)
         result["elementwise"] += print_elementwise(rows, threads, mode)
+        result["sweep"] += print_sweep(rows, threads, mode)
     overhead = [(t, m, r["median_time_us"]) for (name, t, m), r in sorted(rows.items())
                 if name == "BM_Runtime/session_call"]
     if overhead:
@@ -314,6 +374,10 @@ def main():
     if args.png and keys:
         draw(rows, keys, args.png)
         print(f"chart:   {args.png}")
+        if any(sweeps(rows, t, m) for t, m in keys):
+            sweep_png = os.path.splitext(args.png)[0] + "_sweep.png"
+            draw_sweep(rows, keys, sweep_png)
+            print(f"sweep:   {sweep_png}")
     if errors:
         print("\nERRORS (benchmarks that failed their reference check or crashed):")
         for e in errors:

@@ -3,6 +3,7 @@
 // variant this CPU runs:
 //   BM_Forward/<net>/<schedule>/<variant>/B:<batch>         the whole network (Model::forward)
 //   BM_Node/<net>/<kernel>/<schedule>/<variant>/B:<batch>   each fused node of the seed network
+//   BM_Sweep/<net>/<schedule>/<variant>/B:<batch>           the seed network, B = 1 ... 64
 //   BM_Elementwise/<net>/<schedule>/<variant>/64MiB         an activation over 4096 x 4096 floats
 //   BM_Runtime/session_call                                   the runtime's own cost of a call
 // and the machine's BM_PeakFma and BM_Copy/64MiB. Each output is checked once against the
@@ -165,6 +166,38 @@ void add_nodes() {
   }
 }
 
+// The seed network at every batch from 1 to 64 through the micro-kernel schedules, the selected
+// variant: a forward must never get faster when the batch grows by one (no plan cliffs).
+template <class Compiled>
+void add_sweep() {
+  using C = typename Compiled::case_type;
+  using Net = typename C::network;
+  using G = nnfuse::graph<Net>;
+  constexpr std::size_t largest = 64;
+  std::apply(
+      [&](auto... schedule) {
+        auto add_schedule = [&](auto s) {
+          using Schedule = decltype(s);
+          if (Schedule::schedule != "manual" && Schedule::schedule != "fused") return;
+          for (std::size_t batch = 1; batch <= largest; ++batch) {
+            const std::string name =
+                "BM_Sweep/" + std::string(Schedule::name) + "/" + std::string(Schedule::schedule) +
+                "/" + std::string(Schedule::selected_variant()) + batch_suffix(batch);
+            add({name, static_cast<double>(G::flops(batch)), 0, [name, batch] {
+                   auto f =
+                       std::make_shared<ModelFixture<Schedule>>(shared_problem<Net>(batch, 1.0F));
+                   f->model.forward(f->session, f->problem->input, f->output);
+                   check_rows<Net>(name, *f->problem, f->output);
+                   return std::function<void()>(
+                       [f] { f->model.forward(f->session, f->problem->input, f->output); });
+                 }});
+          }
+        };
+        (add_schedule(schedule), ...);
+      },
+      typename Compiled::schedules{});
+}
+
 template <class Compiled>
 void add_compiled(std::string_view kind, float range, bool per_byte, bool with_nodes) {
   using C = typename Compiled::case_type;
@@ -213,6 +246,7 @@ void register_all(const Options& options) {
   add_machine_benchmarks(options);
   add_runtime_overhead();
   add_compiled<compiled_seed>("BM_Forward", 1.0F, false, true);
+  add_sweep<compiled_seed>();
   add_all(compiled_layers{}, "BM_Forward", 1.0F, false);
   // Elementwise inputs span [-6, 6]: both branches and the saturating ranges of every activation.
   add_all(compiled_elementwise{}, "BM_Elementwise", 6.0F, true);
