@@ -67,7 +67,6 @@ struct NodeFuncs {
   std::optional<Halide::RDom> k_block;
   std::optional<Halide::RDom> k_blocks;
   Halide::Expr batch;                   // rows of this call
-  std::optional<Halide::RDom> k;        // the accumulators' reduction over the input
   std::vector<Halide::Func> row_funcs;  // reductions of a row-wise epilogue (softmax)
   int in_width = 0;
   int out_width = 0;
@@ -186,7 +185,6 @@ NodeFuncs build_node(const Halide::Func& input, const Halide::Func& residual,
     }
     z = value;
     funcs.accumulator = acc;
-    funcs.k = r;
   } else {
     z = input(n, b);
   }
