@@ -75,6 +75,8 @@ DTYPE_SIZES = {
 
 # The data block starts at a multiple of this (the reference implementation pads the header so).
 DATA_ALIGNMENT = 8
+# The largest header a reader accepts (the reference implementation's limit, and nnfuse's).
+MAX_HEADER_BYTES = 100 << 20
 METADATA_KEY = "__metadata__"
 DATAPARALLEL_PREFIX = "module."
 
@@ -235,13 +237,21 @@ def load_state_dict(path, unsafe_load=False):
 
 
 def read_safetensors(path):
-    """(metadata, {name: (dtype, shape, bytes)}) of a safetensors file, checking its layout."""
+    """(metadata, {name: (dtype, shape, bytes)}) of a safetensors file, checking its layout.
+
+    Checks what nnfuse's loader checks: a UTF-8 JSON header of bounded size without duplicate
+    keys, string metadata, entries of exactly {dtype, shape, data_offsets} with a known dtype,
+    non-negative integer dimensions and byte ranges that tile the data block exactly.
+    """
     data = pathlib.Path(path).read_bytes()
     if len(data) < 8:
         raise ExportError(f"{path}: {len(data)} bytes, shorter than the 8-byte header length")
     (header_size,) = struct.unpack_from("<Q", data)
     if header_size > len(data) - 8:
         raise ExportError(f"{path}: header length {header_size} exceeds the file")
+    if header_size > MAX_HEADER_BYTES:
+        raise ExportError(f"{path}: header length {header_size} above the limit, "
+                          f"{MAX_HEADER_BYTES}")
 
     def no_duplicates(pairs):
         keys = [k for k, _ in pairs]
@@ -251,18 +261,34 @@ def read_safetensors(path):
         return dict(pairs)
 
     try:
-        header = json.loads(data[8:8 + header_size], object_pairs_hook=no_duplicates)
-    except ValueError as error:
+        # Decoded first: json.loads would also take UTF-16 or UTF-32 bytes, which no other reader
+        # accepts.
+        text = data[8:8 + header_size].decode("utf-8")
+        header = json.loads(text, object_pairs_hook=no_duplicates)
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError alike
         raise ExportError(f"{path}: the header is not JSON: {error}") from error
     if not isinstance(header, dict):
         raise ExportError(f"{path}: the header is not a JSON object")
     block = data[8 + header_size:]
     metadata = header.pop(METADATA_KEY, {})
+    if not isinstance(metadata, dict) or not all(
+            isinstance(v, str) for v in metadata.values()):
+        raise ExportError(f"{path}: {METADATA_KEY!r} is not an object of strings")
     tensors = {}
     spans = []
     for name, entry in sorted(header.items()):
         try:
-            dtype, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
+            if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+                raise ValueError("expected an object of exactly dtype, shape and data_offsets, "
+                                 f"found {entry!r}"[:200])
+            dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+            if dtype not in DTYPE_SIZES:
+                raise ValueError(f"unknown dtype {dtype!r}")
+            if not isinstance(shape, list):
+                raise ValueError(f"bad shape {shape!r}")
+            if not isinstance(offsets, list) or len(offsets) != 2:
+                raise ValueError(f"bad data_offsets {offsets!r}")
+            begin, end = offsets
             count = 1
             for dim in shape:
                 if type(dim) is not int or dim < 0:  # noqa: E721 (bool is an int subclass)

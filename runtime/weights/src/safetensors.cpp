@@ -1,8 +1,10 @@
 // The safetensors reader: header parsing and validation, conversion to float32, loading by name.
 // Everything read from the file is checked before it is used as a size, an offset or an index;
-// arithmetic on such values is done in 64 bits with explicit overflow checks.
+// arithmetic on such values is done in 64 bits with explicit overflow checks. And the writer,
+// which replaces a file atomically (POSIX: open, write, fsync, rename).
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <charconv>
@@ -18,7 +20,9 @@
 #include <tuple>
 #include <utility>
 
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <nnfuse/weights/safetensors.hpp>
 
@@ -971,6 +975,260 @@ std::vector<float> load_float32(const SafetensorsFile& file, std::span<const Ten
   std::vector<float> out(total);
   load_float32(file, expected, out, offsets, options);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+namespace {
+
+constexpr std::size_t f32_size = 4;
+
+[[noreturn]] void invalid_save(const std::string& file, const std::string& what) {
+  throw std::invalid_argument("nnfuse::save_safetensors(" + quote_name(file) + "): " + what);
+}
+
+// nlohmann refuses to write a string that is not UTF-8, and no reader would parse one.
+bool is_utf8(const std::string& text) {
+  try {
+    static_cast<void>(json(text).dump());
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
+// Checks every argument; returns the tensors' indices sorted by name (the header's and the data
+// block's order).
+std::vector<std::size_t> check_save_arguments(const std::string& file,
+                                              std::span<const TensorToSave> tensors,
+                                              const std::map<std::string, std::string>& metadata) {
+  std::uint64_t total_bytes = 0;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const TensorToSave& t = tensors[i];
+    if (t.name.empty()) invalid_save(file, "tensor " + std::to_string(i) + " has an empty name");
+    const std::string tensor = "tensor " + quote_name(t.name);
+    if (t.name == metadata_key) {
+      invalid_save(file, tensor + ": the name is reserved for the header's metadata");
+    }
+    if (!is_utf8(t.name)) invalid_save(file, tensor + ": the name is not valid UTF-8");
+    if (t.shape.size() > SafetensorsFile::max_rank) {
+      invalid_save(file, tensor + ": rank " + std::to_string(t.shape.size()) + ", above the " +
+                             std::to_string(SafetensorsFile::max_rank) + " a file may have");
+    }
+    if (std::any_of(t.shape.begin(), t.shape.end(), [](std::int64_t d) { return d < 0; })) {
+      invalid_save(file, tensor + ": shape " + format_shape(t.shape) + " has a negative dimension");
+    }
+    const std::optional<std::size_t> count = element_count(t.shape);
+    if (!count || *count > std::numeric_limits<std::uint64_t>::max() / f32_size) {
+      invalid_save(file, tensor + ": shape " + format_shape(t.shape) + " has too many elements");
+    }
+    if (*count != t.values.size()) {
+      invalid_save(file, tensor + ": shape " + format_shape(t.shape) + " holds " +
+                             std::to_string(*count) + (*count == 1 ? " value, " : " values, ") +
+                             std::to_string(t.values.size()) + " given");
+    }
+    const std::uint64_t bytes = std::uint64_t{*count} * f32_size;
+    if (bytes > std::numeric_limits<std::uint64_t>::max() - total_bytes) {
+      invalid_save(file, "the tensors hold more than 2^64 bytes in all");
+    }
+    total_bytes += bytes;
+  }
+
+  std::vector<std::size_t> order(tensors.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return tensors[a].name < tensors[b].name; });
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    if (tensors[order[i]].name == tensors[order[i - 1]].name) {
+      invalid_save(file, "tensor " + quote_name(tensors[order[i]].name) + " is given twice");
+    }
+  }
+
+  for (const auto& [key, value] : metadata) {
+    if (!is_utf8(key)) invalid_save(file, "metadata key " + quote_name(key) + " is not UTF-8");
+    if (!is_utf8(value)) {
+      invalid_save(file, "metadata " + quote_name(key) + ": the value is not UTF-8");
+    }
+  }
+  return order;
+}
+
+// The length field and the header, padded with spaces so that the data block starts 8-aligned.
+// Keys in the order tools/export_safetensors.py writes them (ordered_json keeps insertion order),
+// so that both writers give the same bytes.
+std::string header_bytes(const std::string& file, std::span<const TensorToSave> tensors,
+                         std::span<const std::size_t> order,
+                         const std::map<std::string, std::string>& metadata) {
+  using ordered_json = nlohmann::ordered_json;
+  std::map<std::string, std::string> all_metadata = metadata;
+  all_metadata.emplace("format", "pt");  // the caller's "format", if any, stays
+  ordered_json meta = ordered_json::object();
+  for (const auto& [key, value] : all_metadata) meta[key] = value;
+  ordered_json header = ordered_json::object();
+  header[std::string(metadata_key)] = std::move(meta);
+  std::uint64_t offset = 0;
+  for (std::size_t i : order) {
+    const TensorToSave& t = tensors[i];
+    const std::uint64_t end = offset + std::uint64_t{t.values.size()} * f32_size;
+    ordered_json entry = ordered_json::object();
+    entry["dtype"] = dtype_name(DType::f32);
+    entry["shape"] = t.shape;
+    entry["data_offsets"] = ordered_json::array({offset, end});
+    header[t.name] = std::move(entry);
+    offset = end;
+  }
+  std::string text = header.dump();
+  constexpr std::size_t length_field = 8;
+  constexpr std::size_t alignment = 8;
+  text.append((alignment - (length_field + text.size()) % alignment) % alignment, ' ');
+  if (text.size() > SafetensorsFile::max_header_bytes) {
+    invalid_save(file, "the header would have " + std::to_string(text.size()) +
+                           " bytes, above the " +
+                           std::to_string(SafetensorsFile::max_header_bytes) + " a reader accepts");
+  }
+  std::string out(length_field, '\0');
+  for (std::size_t i = 0; i < length_field; ++i) {
+    out[i] = static_cast<char>((std::uint64_t{text.size()} >> (8 * i)) & 0xFFU);
+  }
+  return out + text;
+}
+
+std::string errno_text(int error) {
+  return std::generic_category().message(error);
+}
+
+// The file a save writes before renaming it over the destination: created next to it (a rename
+// is atomic only within one file system), removed again unless the rename happened.
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(std::string destination) : destination_(std::move(destination)) {
+    // Unique within the process (the counter) and among processes (the pid); O_EXCL never
+    // opens a file left by a crashed process that had the same pid, it takes the next name.
+    static std::atomic<unsigned> counter{0};
+    constexpr int attempts = 100;
+    for (int attempt = 0;; ++attempt) {
+      path_ = destination_ + ".tmp." + std::to_string(::getpid()) + "." +
+              std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+      do {
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      } while (fd_ < 0 && errno == EINTR);
+      if (fd_ >= 0) break;
+      if (errno != EEXIST || attempt + 1 == attempts) {
+        const int error = errno;
+        const std::string tried = std::exchange(path_, {});  // nothing to remove
+        fail(Kind::io, destination_, "", "to create the temporary file " + quote_name(tried),
+             errno_text(error));
+      }
+    }
+  }
+
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  TemporaryFile(TemporaryFile&&) = delete;
+  TemporaryFile& operator=(TemporaryFile&&) = delete;
+
+  ~TemporaryFile() {
+    if (fd_ >= 0) static_cast<void>(::close(fd_));
+    if (!path_.empty()) static_cast<void>(::unlink(path_.c_str()));
+  }
+
+  // `expected_total` is the file's size, for the message should a write fail.
+  void write(std::span<const std::byte> bytes, std::uint64_t expected_total) {
+    while (!bytes.empty()) {
+      const ::ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        fail(Kind::io, destination_, "",
+             std::to_string(expected_total) + " bytes written to " + quote_name(path_),
+             (n < 0 ? errno_text(errno) : std::string("no progress")) + " after " +
+                 std::to_string(written_) + " bytes");
+      }
+      written_ += static_cast<std::uint64_t>(n);
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+    }
+  }
+
+  // Flushes the bytes to disk (else a crash soon after the rename could leave the new name on
+  // an empty or partial file), closes the file and renames it over the destination.
+  void commit() {
+    int result = 0;
+    do {
+      result = ::fsync(fd_);
+    } while (result != 0 && errno == EINTR);
+    if (result != 0) {
+      fail(Kind::io, destination_, "", quote_name(path_) + " flushed to disk", errno_text(errno));
+    }
+    const int fd = std::exchange(fd_, -1);
+    // Linux releases the descriptor even when close fails; EINTR is not a failure to write.
+    if (::close(fd) != 0 && errno != EINTR) {
+      fail(Kind::io, destination_, "", quote_name(path_) + " closed", errno_text(errno));
+    }
+    std::error_code ec;
+    std::filesystem::rename(path_, destination_, ec);
+    if (ec) {
+      fail(Kind::io, destination_, "", quote_name(path_) + " renamed over it", ec.message());
+    }
+    path_.clear();
+  }
+
+ private:
+  std::string destination_;
+  std::string path_;  // empty once there is nothing to remove
+  int fd_ = -1;
+  std::uint64_t written_ = 0;
+};
+
+// Makes the rename itself durable. Best effort: the new file is complete and in place either
+// way, and some file systems cannot sync a directory.
+void sync_directory_of(const std::filesystem::path& path) {
+  std::filesystem::path directory = path.parent_path();
+  if (directory.empty()) directory = ".";
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    static_cast<void>(::fsync(fd));
+    static_cast<void>(::close(fd));
+  }
+}
+
+}  // namespace
+
+void save_safetensors(const std::filesystem::path& path, std::span<const TensorToSave> tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  const std::string file = path.string();
+  const std::vector<std::size_t> order = check_save_arguments(file, tensors, metadata);
+  const std::string header = header_bytes(file, tensors, order, metadata);
+  std::uint64_t total = header.size();
+  for (const TensorToSave& t : tensors) total += std::uint64_t{t.values.size()} * f32_size;
+
+  TemporaryFile temporary(file);
+  temporary.write(std::as_bytes(std::span<const char>(header)), total);
+  for (std::size_t i : order) {
+    const std::span<const float> values = tensors[i].values;
+    if constexpr (std::endian::native == std::endian::little) {
+      temporary.write(std::as_bytes(values), total);
+    } else {
+      // Big-endian host: the format's bytes, a chunk at a time.
+      constexpr std::size_t chunk = 4096;
+      std::vector<std::byte> buffer;
+      buffer.reserve(chunk * f32_size);
+      for (std::size_t first = 0; first < values.size(); first += chunk) {
+        buffer.clear();
+        for (float v : values.subspan(first, std::min(chunk, values.size() - first))) {
+          const auto bits = std::bit_cast<std::uint32_t>(v);
+          for (std::size_t b = 0; b < f32_size; ++b) {
+            buffer.push_back(static_cast<std::byte>((bits >> (8 * b)) & 0xFFU));
+          }
+        }
+        temporary.write(buffer, total);
+      }
+    }
+  }
+  temporary.commit();
+  try {
+    sync_directory_of(path);
+  } catch (const std::bad_alloc&) {  // the save itself succeeded
+  }
 }
 
 }  // namespace nnfuse

@@ -6,8 +6,9 @@
 // reports every problem as a `WeightsError` that names the file, the tensor, what was expected
 // and what was found. `load_float32` copies the tensors a model expects, by their PyTorch
 // state_dict names, into the model's float32 parameter block, converting F16, BF16 and F64 and
-// checking names, dtypes and shapes. This library is standalone (no DSL or Halide header) so that
-// it can be fuzzed and used on its own.
+// checking names, dtypes and shapes. `save_safetensors` writes float32 tensors back (weights
+// trained or adjusted in C++, for PyTorch or nnfuse to load). This library is standalone (no DSL
+// or Halide header) so that it can be fuzzed and used on its own.
 #pragma once
 
 #include <cstddef>
@@ -62,7 +63,7 @@ enum class DType : std::uint8_t {
 class WeightsError : public std::runtime_error {
  public:
   enum class Kind : std::uint8_t {
-    io,            // the file cannot be opened or read
+    io,            // the file cannot be opened or read (or, saving, written)
     damaged,       // not a well-formed safetensors file (header, schema, dtype tag, layout)
     missing,       // a tensor the model expects is not in the file
     unexpected,    // the file has a tensor the model does not expect
@@ -195,5 +196,28 @@ void load_float32(const SafetensorsFile& file, std::span<const TensorSpec> expec
 [[nodiscard]] std::vector<float> load_float32(const SafetensorsFile& file,
                                               std::span<const TensorSpec> expected,
                                               const LoadOptions& options = {});
+
+// A float32 tensor to write: its state_dict name, its shape ([] for a scalar) and its
+// product(shape) elements, row-major. The values are only read during the call.
+struct TensorToSave {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::span<const float> values;
+};
+
+// Writes float32 tensors as a safetensors file, so that weights trained or changed in C++ go back
+// to PyTorch (tools/import_safetensors.py, the `safetensors` package) and to nnfuse. The layout
+// is tools/export_safetensors.py's (names sorted, {"format": "pt"} metadata unless `metadata`
+// has a "format", data block 8-aligned): both writers give the same bytes for the same tensors.
+//
+// Bad arguments (an empty, duplicate or "__metadata__" name, a negative dimension, a rank above
+// SafetensorsFile::max_rank, a value count other than product(shape), a string that is not
+// UTF-8) throw std::invalid_argument, naming file and tensor, before anything is touched. The
+// file is replaced atomically (a temporary "<path>.tmp.<pid>.<n>" next to it, fsync, rename)
+// because a crash or a full disk mid-save must not leave a truncated checkpoint where the last
+// good one was: on failure the temporary is removed, `path` is left as it was, and a
+// WeightsError (io) names the file and the system's reason.
+void save_safetensors(const std::filesystem::path& path, std::span<const TensorToSave> tensors,
+                      const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace nnfuse
