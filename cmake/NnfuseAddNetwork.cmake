@@ -2,7 +2,7 @@
 #                    [TARGETS host | x86-64-multi | <halide target>...]
 #                    [SCHEDULES <names from schedules.def: naive manual fused mullapudi2016 ...>]
 #                    [TYPICAL_BATCH <rows>] [MACHINE_PARAMS <parallelism,llc_bytes,balance>]
-#                    [PRECISION fast|exact] [EMIT_STMT])
+#                    [PRECISION fast|exact] [LOSS nnfuse::CrossEntropy|nnfuse::MSE] [EMIT_STMT])
 #
 # Generates kernels for the network type declared in the spec header at build time and makes a
 # static library <name> (alias nnfuse::<name>) with the generated header
@@ -19,6 +19,8 @@
 # PRECISION (default fast) says how the epilogues are evaluated: `fast` in float32, with the
 # bounds measured over every float32 input (docs/ARCHITECTURE.md), `exact` in float64 rounded
 # once (within 1 ULP of the correctly rounded value; slower for transcendental activations).
+# LOSS also generates training kernels for the naive and manual schedules (training forward,
+# backward with the loss fused into the last node, SGD), which nnfuse::Trainer runs.
 # EMIT_STMT also writes each kernel's lowered Halide statement (<kernel>__<variant>__halide.stmt)
 # next to it, for reading what a schedule became.
 # Networks given the same GENERATOR (in one directory) are compiled by one generator program,
@@ -162,6 +164,9 @@ macro(_nnfuse_add_cross_network)
   if(arg_EMIT_STMT)
     string(APPEND host_call " EMIT_STMT")
   endif()
+  if(arg_LOSS)
+    string(APPEND host_call " LOSS [==[${arg_LOSS}]==]")
+  endif()
   string(APPEND host_call ")")
   set_property(GLOBAL APPEND PROPERTY NNFUSE_HOST_CALLS_${generator} "${host_call}")
   set_property(GLOBAL APPEND PROPERTY NNFUSE_HOST_OUTPUTS_${generator} ${host_outputs})
@@ -233,7 +238,7 @@ endfunction()
 
 function(nnfuse_add_network name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "EMIT_STMT"
-                        "SPEC;NETWORK;GENERATOR;TYPICAL_BATCH;MACHINE_PARAMS;PRECISION"
+                        "SPEC;NETWORK;GENERATOR;TYPICAL_BATCH;MACHINE_PARAMS;PRECISION;LOSS"
                         "TARGETS;SCHEDULES")
   if(NOT arg_SPEC OR NOT arg_NETWORK)
     message(FATAL_ERROR "nnfuse_add_network(${name}): SPEC and NETWORK are required")
@@ -350,14 +355,23 @@ function(nnfuse_add_network name)
   # path (the spec's directory, below): no absolute path of this machine is written into it.
   get_filename_component(spec_dir "${spec}" DIRECTORY)
   get_filename_component(spec_include "${spec}" NAME)
+  if(arg_LOSS)
+    set(instance "${arg_NETWORK}, ${arg_LOSS}")
+  else()
+    set(instance "${arg_NETWORK}")
+  endif()
   set_property(TARGET ${generator} APPEND PROPERTY NNFUSE_ENTRIES
-               "    {\"${name}\", \"${spec_include}\", \"${arg_NETWORK}\", &nnfuse::generators::generate_network<${arg_NETWORK}>},")
+               "    {\"${name}\", \"${spec_include}\", \"${arg_NETWORK}\", \"${arg_LOSS}\", &nnfuse::generators::generate_network<${instance}>},")
 
   list(JOIN targets "," targets_arg)
   list(JOIN variants "," variants_arg)
   list(JOIN arg_SCHEDULES "," schedules_arg)
   set(outputs "${out}/nnfuse/generated/${name}.hpp" "${out}/${name}_kernels.cpp"
               "${out}/${name}_kernels.a")
+  set(loss_comment "")
+  if(arg_LOSS)
+    set(loss_comment ", trained with ${arg_LOSS}")
+  endif()
   set(emit_stmt 0)
   if(arg_EMIT_STMT)
     set(emit_stmt 1)
@@ -390,7 +404,7 @@ function(nnfuse_add_network name)
               --typical-batch ${arg_TYPICAL_BATCH} --machine-params "${arg_MACHINE_PARAMS}"
               --emit-stmt ${emit_stmt} --precision ${arg_PRECISION} ${log_args}
       DEPENDS ${generator}
-      COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg}, ${arg_PRECISION})"
+      COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg}, ${arg_PRECISION}${loss_comment})"
       VERBATIM)
   endif()
   add_custom_target(${name}_generate DEPENDS "${out}/${name}_kernels.a")

@@ -5,10 +5,14 @@
 //   BM_Node/<net>/<kernel>/<schedule>/<variant>/B:<batch>   each fused node of the seed network
 //   BM_Sweep/<net>/<schedule>/<variant>/B:<batch>           the seed network, B = 1 ... 64
 //   BM_Elementwise/<net>/<schedule>/<variant>/64MiB         an activation over 4096 x 4096 floats
+//   BM_TrainStep/<net>/<schedule>/<variant>/B:<batch>       one SGD step of the seed network
 //   BM_Runtime/session_call                                   the runtime's own cost of a call
 // and the machine's BM_PeakFma and BM_Copy/64MiB. Each output is checked once against the
 // float64 reference before it is timed.
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -22,6 +26,7 @@
 
 #include <nnfuse/runtime/model.hpp>
 #include <nnfuse/runtime/session.hpp>
+#include <nnfuse/runtime/trainer.hpp>
 
 #include "common.hpp"
 
@@ -198,6 +203,86 @@ void add_sweep() {
       typename Compiled::schedules{});
 }
 
+// A trainer on the problem's weights and batch, labels b mod N; its first step's loss is checked
+// against the cross-entropy of the float64 reference forward. Returns the timed step (a small
+// learning rate, so the weights stay in range however long the benchmark runs).
+template <class Schedule>
+std::function<void()> training_step(const std::string& name, std::shared_ptr<const Problem> p) {
+  using Net = typename Schedule::network;
+  constexpr std::size_t classes = nnfuse::graph<Net>::out_width;
+  struct Fixture {
+    explicit Fixture(std::span<const float> parameters)
+        : trainer(nnfuse::Trainer<Schedule>::from_parameters(parameters, {1e-4F, 0.9F, 0.0F})) {}
+    nnfuse::Trainer<Schedule> trainer;
+    nnfuse::Session session;
+    std::vector<std::int32_t> labels;
+  };
+  auto f = std::make_shared<Fixture>(p->parameters);
+  for (std::size_t b = 0; b < p->batch; ++b) {
+    f->labels.push_back(static_cast<std::int32_t>(b % classes));
+  }
+  const double loss = f->trainer.step(f->session, p->input, f->labels);
+  const std::vector<double> logits = nnfuse::reference_forward<Net>(
+      std::span<const float>(p->parameters), std::span<const float>(p->input), p->batch);
+  double expected = 0.0;
+  for (std::size_t b = 0; b < p->batch; ++b) {
+    const double* row = &logits[b * classes];
+    const double top = *std::max_element(row, row + classes);
+    double sum = 0.0;
+    for (std::size_t j = 0; j < classes; ++j) sum += std::exp(row[j] - top);
+    expected += (top + std::log(sum) - row[f->labels[b]]) / static_cast<double>(p->batch);
+  }
+  if (std::abs(loss - expected) > 1e-5 * std::max(1.0, std::abs(expected))) {
+    throw std::runtime_error(name + ": the step's loss " + std::to_string(loss) +
+                             " is not the reference's " + std::to_string(expected));
+  }
+  return [f, p] { f->trainer.step(f->session, p->input, f->labels); };
+}
+
+// FLOPs of one training step (the benchmark's convention): per node with a matmul, the forward
+// 2·B·K·N, dW 2·B·K·N and, but for the first node, dX 2·B·K·N; the epilogues', the loss's and
+// SGD's elementwise work is not counted (seed network, B = 32: 13.1 MFLOP).
+template <class Net>
+double training_step_flops(std::size_t batch) {
+  using G = nnfuse::graph<Net>;
+  double flops = 0.0;
+  for (std::size_t i = 0; i < G::node_count; ++i) {
+    if (!G::nodes[i].has_matmul) continue;
+    const double mac =
+        2.0 * static_cast<double>(batch * G::nodes[i].in_width * G::nodes[i].out_width);
+    flops += (i == 0 ? 2.0 : 3.0) * mac;
+  }
+  return flops;
+}
+
+// One SGD training step of the seed network (training forward, CrossEntropy, backward, SGD)
+// through every schedule with training kernels, the selected variant. Checked once: the first
+// step's loss against the float64 reference forward's cross-entropy.
+template <class Compiled>
+void add_training_steps() {
+  using C = typename Compiled::case_type;
+  using Net = typename C::network;
+  std::apply(
+      [&](auto... schedule) {
+        auto add_schedule = [&](auto s) {
+          using Schedule = decltype(s);
+          if constexpr (Schedule::trains) {
+            for (const std::size_t batch : {std::size_t{1}, std::size_t{32}}) {
+              const std::string name = "BM_TrainStep/" + std::string(Schedule::name) + "/" +
+                                       std::string(Schedule::schedule) + "/" +
+                                       std::string(Schedule::selected_variant()) +
+                                       batch_suffix(batch);
+              add({name, training_step_flops<Net>(batch), 0, [name, batch] {
+                     return training_step<Schedule>(name, shared_problem<Net>(batch, 1.0F));
+                   }});
+            }
+          }
+        };
+        (add_schedule(schedule), ...);
+      },
+      typename Compiled::schedules{});
+}
+
 template <class Compiled>
 void add_compiled(std::string_view kind, float range, bool per_byte, bool with_nodes) {
   using C = typename Compiled::case_type;
@@ -247,6 +332,7 @@ void register_all(const Options& options) {
   add_runtime_overhead();
   add_compiled<compiled_seed>("BM_Forward", 1.0F, false, true);
   add_sweep<compiled_seed>();
+  add_training_steps<compiled_seed>();
   add_all(compiled_layers{}, "BM_Forward", 1.0F, false);
   // Elementwise inputs span [-6, 6]: both branches and the saturating ranges of every activation.
   add_all(compiled_elementwise{}, "BM_Elementwise", 6.0F, true);

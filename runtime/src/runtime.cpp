@@ -20,6 +20,7 @@
 
 #include <nnfuse/runtime/model.hpp>
 #include <nnfuse/runtime/session.hpp>
+#include <nnfuse/runtime/trainer.hpp>
 
 namespace nnfuse {
 
@@ -244,6 +245,35 @@ VectorBuffer::VectorBuffer(const float* data, std::size_t size)
   buffer.type = halide_type_t(halide_type_float, 32);
   buffer.dimensions = 1;
   buffer.dim = &dim;
+}
+
+LabelsBuffer::LabelsBuffer(const std::int32_t* data, std::size_t size)
+    : dim{0, static_cast<int32_t>(size), 1, 0} {
+  // halide_buffer_t has no pointer to const; the kernels only read their inputs.
+  buffer.host =
+      reinterpret_cast<uint8_t*>(const_cast<std::int32_t*>(data));  // NOLINT(*-const-cast)
+  buffer.type = halide_type_t(halide_type_int, 32);
+  buffer.dimensions = 1;
+  buffer.dim = &dim;
+}
+
+std::string exact_decimal(float value) {
+  std::array<char, 32> text{};
+  std::snprintf(text.data(), text.size(), "%.9g", static_cast<double>(value));
+  return text.data();
+}
+
+std::vector<TensorToSave> tensors_to_save(std::span<const ParameterInfo> parameters,
+                                          std::span<const float> block, const std::string& suffix) {
+  std::vector<TensorToSave> tensors;
+  tensors.reserve(parameters.size());
+  for (const ParameterInfo& p : parameters) {
+    TensorToSave t{std::string(p.name) + suffix, {static_cast<std::int64_t>(p.shape[0])}, {}};
+    if (p.rank == 2) t.shape.push_back(static_cast<std::int64_t>(p.shape[1]));
+    t.values = block.subspan(p.offset_bytes / sizeof(float), p.count);
+    tensors.push_back(std::move(t));
+  }
+  return tensors;
 }
 
 void throw_kernel_error(std::string_view kernel, int code, std::string_view message) {

@@ -11,4 +11,11 @@ void for_each_schedule(F&& f) {
   std::apply([&](auto... schedule) { (f(schedule), ...); }, Schedules{});
 }
 
+// for_each_network_schedule<Networks>(f): the same over a tuple of networks' `schedules` tuples.
+template <class Networks, class F>
+void for_each_network_schedule(F&& f) {
+  std::apply([&](auto... schedules) { (for_each_schedule<decltype(schedules)>(f), ...); },
+             Networks{});
+}
+
 }  // namespace nnfuse_test

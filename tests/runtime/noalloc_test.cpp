@@ -3,6 +3,8 @@
 // Session's arena (its heap fallbacks are counted too), for every schedule built. Skipped under
 // a sanitizer, whose own allocator interposes malloc.
 #include <atomic>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -10,6 +12,9 @@
 #include <nnfuse/generated/test_mlp.hpp>
 #include <nnfuse/generated/test_odd.hpp>
 #include <nnfuse/generated/test_residual.hpp>
+#include <nnfuse/generated/test_train_mlp.hpp>
+#include <nnfuse/generated/test_train_residual_softmax.hpp>
+#include <nnfuse/runtime/trainer.hpp>
 
 #include "each_schedule.hpp"
 
@@ -95,6 +100,38 @@ TEST(NoAllocation, WarmedForwardOfEveryScheduleAndNetwork) {
     nnfuse_test::for_each_schedule<nnfuse::generated::test_residual::schedules>(check);
     nnfuse_test::for_each_schedule<nnfuse::generated::test_odd::schedules>(check);
   }
+}
+
+// A warmed training step (forwards, backwards, SGD) allocates nothing either, also after a
+// smaller batch than the largest one seen.
+template <class Compiled>
+void check_step_without_allocation() {
+  using Net = typename Compiled::network;
+  using G = nnfuse::graph<Net>;
+  std::vector<float> params(G::parameter_bytes / sizeof(float), 0.01F);
+  auto trainer = nnfuse::Trainer<Compiled>::from_parameters(params, {0.01F, 0.9F, 1e-4F});
+  constexpr std::size_t batch = 33;
+  std::vector<float> input(batch * G::in_width, 0.25F);
+  using Targets = typename nnfuse::Trainer<Compiled>::Targets;
+  std::vector<std::remove_const_t<typename Targets::element_type>> targets(
+      Compiled::loss::integer_labels ? batch : batch * G::out_width);
+  nnfuse::Session session;
+  trainer.step(session, input, targets);
+  trainer.step(session, input, targets);
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 5; ++i) trainer.step(session, input, targets);
+  trainer.step(session, std::span(input).first(3 * G::in_width),
+               std::span(targets).first(targets.size() / batch * 3));
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0) << Compiled::name << "::" << Compiled::schedule;
+}
+
+TEST(NoAllocation, WarmedTrainingStep) {
+  if (!NNFUSE_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns malloc in this build";
+  auto check = [](auto s) { check_step_without_allocation<decltype(s)>(); };
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_train_mlp::schedules>(check);
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_train_residual_softmax::schedules>(check);
 }
 
 TEST(NoAllocation, TheCounterSeesAnAllocation) {

@@ -90,13 +90,8 @@ void check_special_values() {
 }
 
 TEST(SpecialValues, EveryActivationEverySchedule) {
-  std::apply(
-      [](auto... schedules) {
-        (nnfuse_test::for_each_schedule<decltype(schedules)>(
-             [](auto s) { check_special_values<decltype(s)>(); }),
-         ...);
-      },
-      nnfuse_test::special_networks{});
+  nnfuse_test::for_each_network_schedule<nnfuse_test::special_networks>(
+      [](auto s) { check_special_values<decltype(s)>(); });
 }
 
 TEST(SpecialValues, GeluEverySchedule) {

@@ -29,4 +29,19 @@ using Special = Sequential<Input<23>, Activation>;
 using RowSoftmax = Sequential<Input<10>, Softmax>;
 using RowLogSoftmax = Sequential<Input<10>, LogSoftmax>;
 
+// Training (training_test.cpp, against tests/runtime/data/make_training_golden.py): the seed MLP
+// with CrossEntropy, PReLU with MSE on a sigmoid output, and a residual block with PReLU and ELU.
+using TrainPReLU = Sequential<Input<64>, Dense<48, Name<"fc1">>, PReLU<Name<"act1">>,
+                              Dense<16, Name<"fc2">>, Sigmoid>;
+using TrainResidual = Sequential<Input<17>, Dense<33, Name<"fc1">>, PReLU<Name<"act1">>,
+                                 Residual<Sequential<Name<"block">, Dense<33, Name<"fc">>, ELU<>>>,
+                                 Dense<7, Name<"head">>>;
+
+// One network per catalog activation (and a user-defined one) with MSE: each backward kernel
+// against central differences of its forward (gradient_test.cpp).
+template <class Activation>
+using Gradient = Sequential<Input<19>, Activation>;
+inline constexpr auto user_mish_expression = x * tanh(softplus<>(x));
+using UserMish = Act<user_mish_expression, "user_mish">;
+
 }  // namespace nnfuse_test

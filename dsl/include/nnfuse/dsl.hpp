@@ -12,6 +12,8 @@
 #include "nnfuse/dsl/float.hpp"
 #include "nnfuse/dsl/graph.hpp"
 #include "nnfuse/dsl/layers.hpp"
+#include "nnfuse/dsl/loss.hpp"
 #include "nnfuse/dsl/reference.hpp"
 #include "nnfuse/dsl/summary.hpp"
 #include "nnfuse/dsl/to_string.hpp"
+#include "nnfuse/dsl/vjp.hpp"

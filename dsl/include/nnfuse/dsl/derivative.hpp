@@ -15,7 +15,10 @@
 // the result is the diagonal of its Jacobian, d y_i / d x_i: row_sum(f(x))'
 // contributes f'(x_i), and row_max is a shift that the activations use for
 // stability only, so it contributes 0 (exact for shift-invariant expressions
-// such as Softmax and LogSoftmax).
+// such as Softmax and LogSoftmax). The full vector-Jacobian product of a row-wise expression,
+// which backward needs, is in vjp.hpp; it differentiates with the row reductions held constant
+// (detail::HeldX) and with respect to one reduction (detail::Reduction<R>), two more variables
+// of the same rules.
 #pragma once
 
 #include <numbers>
@@ -115,13 +118,25 @@ namespace s = simplify;
 
 inline constexpr double two_over_sqrt_pi = std::numbers::inv_sqrtpi * 2.0;
 
+// x with every row reduction held constant: the partial derivative of a row-wise expression's
+// element i with respect to x_i alone (vjp.hpp).
+struct HeldX {};
+// A row reduction node R as the variable: the derivative of an element with respect to R's value.
+template <class R>
+struct Reduction {};
+
+template <class V>
+inline constexpr bool is_reduction_variable = false;
+template <class R>
+inline constexpr bool is_reduction_variable<Reduction<R>> = true;
+
 // The rules live in one class so that each sees all the others (members are
 // visible in every member body), whatever their order.
 struct Rules {
   // Leaves.
   template <class V>
   static constexpr auto d(X /*e*/, V /*v*/) {
-    if constexpr (std::is_same_v<V, X>) {
+    if constexpr (std::is_same_v<V, X> || std::is_same_v<V, HeldX>) {
       return lit<1>;
     } else {
       return lit<0>;
@@ -219,11 +234,21 @@ struct Rules {
   }
   template <class A, class V>
   static constexpr auto d(Node<op::RowSum, A>, V v) {
-    return d(A{}, v);  // only the i-th term of the sum depends on x_i
+    if constexpr (std::is_same_v<V, Reduction<Node<op::RowSum, A>>>) {
+      return lit<1>;
+    } else if constexpr (std::is_same_v<V, HeldX> || is_reduction_variable<V>) {
+      return lit<0>;  // held constant, or another reduction
+    } else {
+      return d(A{}, v);  // only the i-th term of the sum depends on x_i
+    }
   }
   template <class A, class V>
   static constexpr auto d(Node<op::RowMax, A>, V /*v*/) {
-    return lit<0>;  // a stabilizing shift: see the header comment
+    if constexpr (std::is_same_v<V, Reduction<Node<op::RowMax, A>>>) {
+      return lit<1>;
+    } else {
+      return lit<0>;  // a stabilizing shift: see the header comment
+    }
   }
   template <class Op, class... A, class V>
   requires(Op::kind == Kind::predicate) static constexpr auto d(Node<Op, A...> e, V /*v*/) {
@@ -236,6 +261,10 @@ template <class V>
 inline constexpr bool is_variable = std::is_same_v<V, X>;
 template <FixedString N>
 inline constexpr bool is_variable<Param<N>> = true;
+template <>
+inline constexpr bool is_variable<HeldX> = true;
+template <class R>
+inline constexpr bool is_variable<Reduction<R>> = true;
 
 }  // namespace detail
 

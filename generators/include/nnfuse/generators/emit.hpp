@@ -19,6 +19,7 @@
 #include <nnfuse/generators/packing.hpp>
 #include <nnfuse/generators/schedule.hpp>
 #include <nnfuse/generators/targets.hpp>
+#include <nnfuse/generators/training_abi.hpp>
 
 namespace nnfuse::generators {
 
@@ -47,11 +48,168 @@ struct GeneratedText {
   std::ostringstream source;   // entry points, pack functions and dispatchers
 };
 
+// The C++ around one schedule's training kernels (training.hpp): their declarations, the entry
+// points of the training forward (which pass the row-plan flags), the dispatchers, which cut each
+// node's gradient buffers out of the one packed gradient buffer, and the struct's members.
+inline void emit_training(const GeneratorOptions& options, const std::string& sname,
+                          const VariantLayouts& layouts, const TrainingKernels& training,
+                          GeneratedText& text) {
+  std::ostringstream& source = text.source;
+  std::ostringstream& structs = text.structs;
+  const std::string ns = "nnfuse::generated::" + options.name + "::" + sname;
+  const std::size_t node_count = training.nodes.size();
+  auto buffers = [](std::size_t count) {
+    std::string list;
+    for (std::size_t i = 0; i < count; ++i) list += ", halide_buffer_t*";
+    return list;
+  };
+  // Training forward: entry points with the flags, and the dispatchers.
+  for (std::size_t k = 0; k < node_count; ++k) {
+    const TrainingNode& node = training.nodes[k];
+    std::ostringstream head;
+    head << "int " << ns << "::train_forward" << k
+         << "(void* user_context, halide_buffer_t* input, halide_buffer_t* residual, "
+            "halide_buffer_t* packed, halide_buffer_t* pre_activation, halide_buffer_t* "
+            "output) noexcept {\n";
+    if (node.train_forward.empty()) {
+      source << head.str() << "  (void)pre_activation;\n  return node" << k
+             << "(user_context, input, residual, packed, output);\n}\n";
+      continue;
+    }
+    std::ostringstream cases;
+    for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+      const std::string fn = node.train_forward + "__" + options.variant_names[v] + "__halide";
+      const std::vector<RowPlan> plans = row_plans(Halide::Target(options.targets[v]));
+      std::string flag_types;
+      std::string flags;
+      for (std::size_t p = 0; p + 1 < plans.size(); ++p) {
+        flag_types += ", bool";
+        flags += "rows >= " + std::to_string(plans[p].rows) + ", ";
+      }
+      const std::size_t count = node.reads_residual ? 5 : 4;
+      cases << "    case " << v << ": return " << fn << "(user_context, " << flags << "input, "
+            << (node.reads_residual ? "residual, " : "") << "packed, pre_activation, output);\n";
+      source << "extern \"C\" int " << fn << "(void*" << flag_types << buffers(count) << ");\n";
+    }
+    source << head.str()
+           << "  (void)residual;\n  const int rows = input != nullptr && input->dimensions == 2 ? "
+              "input->dim[1].extent : 0;\n  switch (selected_variant_index()) {\n"
+           << cases.str() << "    default: return -1;\n  }\n}\n";
+  }
+  // Backward: the arguments a signature takes, in the order training.hpp builds them.
+  auto backward_dispatcher = [&](const std::string& member, const std::string& function,
+                                 const BackwardSignature& sig) {
+    std::ostringstream body;
+    body << "int " << ns << "::" << member
+         << "(void* user_context, const nnfuse::BackwardBuffers& io) noexcept {\n"
+         << "  switch (selected_variant_index()) {\n";
+    for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+      const PackedLayout& layout = layouts.distinct[layouts.of_variant[v]];
+      const std::string fn = function + "__" + options.variant_names[v] + "__halide";
+      std::vector<std::string> pass;
+      if (sig.loss) {
+        pass.emplace_back("io.target");
+        pass.emplace_back("io.output");
+      } else {
+        pass.emplace_back("io.doutput");
+        for (std::size_t j = 0; j < sig.residual_grads; ++j) {
+          pass.push_back("io.dresidual[" + std::to_string(j) + "]");
+        }
+      }
+      if (sig.reads_pre_activation) pass.emplace_back("io.pre_activation");
+      if (sig.reads_residual) pass.emplace_back("io.residual");
+      if (sig.reads_input) pass.emplace_back("io.input");
+      pass.emplace_back("io.packed");
+      if (sig.loss) pass.emplace_back("io.loss_rows");
+      if (sig.writes_input_grad) pass.emplace_back("io.dinput");
+      if (sig.writes_residual_grad) pass.emplace_back("io.dresidual_source");
+      body << "    case " << v << ": {\n";
+      for (std::size_t t = 0; t < sig.tensors.size(); ++t) {
+        const PackedTensor& tensor = layout.at(sig.tensors[t]);
+        const GradientShape shape = gradient_shape(tensor);
+        const std::string g = "g" + std::to_string(t);
+        body << "      // " << tensor.name << "\n      halide_dimension_t " << g << "_dims["
+             << shape.extents.size() << "] = {";
+        for (std::size_t d = 0; d < shape.extents.size(); ++d) {
+          body << (d ? ", " : "") << "{0, " << shape.extents[d] << ", " << shape.strides[d]
+               << ", 0}";
+        }
+        body << "};\n      halide_buffer_t " << g << " = *io.gradient;\n      " << g
+             << ".host = io.gradient->host + " << tensor.offset * sizeof(float) << ";\n      " << g
+             << ".dimensions = " << shape.extents.size() << ";\n      " << g << ".dim = " << g
+             << "_dims;\n";
+        pass.push_back("&" + g);
+      }
+      body << "      return " << fn << "(user_context, " << join(pass) << ");\n    }\n";
+      source << "extern \"C\" int " << fn << "(void*" << buffers(pass.size()) << ");\n";
+    }
+    body << "    default: return -1;\n  }\n}\n";
+    source << body.str();
+  };
+  for (std::size_t k = 0; k < node_count; ++k) {
+    const TrainingNode& node = training.nodes[k];
+    backward_dispatcher("backward" + std::to_string(k), node.backward, node.signature);
+    if (!node.backward_input.empty()) {
+      backward_dispatcher("backward_input" + std::to_string(k), node.backward_input,
+                          node.signature_input);
+    }
+  }
+  // SGD: weights and velocity in place.
+  std::ostringstream sgd_decls;
+  std::ostringstream sgd;
+  sgd << "int " << ns
+      << "::sgd(void* user_context, float lr, float momentum, float "
+         "weight_decay, halide_buffer_t* weights, halide_buffer_t* gradient, "
+         "halide_buffer_t* velocity) noexcept {\n  switch (selected_variant_index()) {\n";
+  for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+    const std::string fn = training.sgd + "__" + options.variant_names[v] + "__halide";
+    sgd_decls << "extern \"C\" int " << fn << "(void*, float, float, float" << buffers(5) << ");\n";
+    sgd << "    case " << v << ": return " << fn
+        << "(user_context, lr, momentum, weight_decay, weights, gradient, velocity, velocity, "
+           "weights);\n";
+  }
+  sgd << "    default: return -1;\n  }\n}\n";
+  source << sgd_decls.str() << sgd.str();
+
+  auto list = [&](const std::string& prefix) {
+    std::string names;
+    for (std::size_t k = 0; k < node_count; ++k) {
+      names += (k ? ", &" : "&") + prefix + std::to_string(k);
+    }
+    return names;
+  };
+  structs << "  // Training with `loss` (nnfuse_add_network(... LOSS ...)); nnfuse::Trainer runs "
+             "these.\n  static constexpr bool trains = true;\n  using loss = "
+          << training.loss_type
+          << ";\n  // Per node: whether its training forward keeps z for backward (4 bytes per "
+             "unit and row).\n  static constexpr std::array<bool, "
+          << node_count << "> keeps_pre_activation{"
+          << join(training.nodes,
+                  [](const TrainingNode& n) { return n.train_forward.empty() ? "false" : "true"; })
+          << "};\n";
+  for (std::size_t k = 0; k < node_count; ++k) {
+    structs << "  static int train_forward" << k
+            << "(void* user_context, halide_buffer_t* input, halide_buffer_t* residual, "
+               "halide_buffer_t* packed, halide_buffer_t* pre_activation, halide_buffer_t* "
+               "output) noexcept;\n  static int backward"
+            << k << "(void* user_context, const nnfuse::BackwardBuffers& io) noexcept;\n";
+  }
+  structs << "  // The first node's backward that also writes dLoss/dinput.\n  static int "
+             "backward_input0(void* user_context, const nnfuse::BackwardBuffers& io) noexcept;\n"
+          << "  static int sgd(void* user_context, float lr, float momentum, float weight_decay, "
+             "halide_buffer_t* weights, halide_buffer_t* gradient, halide_buffer_t* velocity) "
+             "noexcept;\n"
+          << "  static constexpr std::array<nnfuse::TrainForwardFn, " << node_count
+          << "> train_forward_nodes{" << list("train_forward") << "};\n"
+          << "  static constexpr std::array<nnfuse::BackwardFn, " << node_count
+          << "> backward_nodes{" << list("backward") << "};\n";
+}
+
 // Appends one schedule's declarations, C entry points (which tell the Halide function which of
 // the micro-kernel's row plans the batch fills), pack functions, dispatchers and struct.
 inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
                           const VariantLayouts& layouts, const std::vector<Kernel>& node_kernels,
-                          GeneratedText& text) {
+                          const TrainingKernels* training, GeneratedText& text) {
   const std::string sname = to_string(schedule);
   const std::string prefix = options.name + "__";
   std::ostringstream& decls = text.decls;
@@ -198,8 +356,15 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
           << "  static std::string_view selected_variant() noexcept { return "
              "variant_names[selected_variant_index()]; }\n"
           << "  static std::size_t selected_layout() noexcept { return "
-             "variant_layouts[selected_variant_index()]; }\n"
-          << "};\n\n";
+             "variant_layouts[selected_variant_index()]; }\n";
+  if (training != nullptr) {
+    emit_training(options, sname, layouts, *training, text);
+  } else {
+    structs
+        << "  // No training kernels (nnfuse_add_network(... LOSS ...) makes them for naive and "
+           "manual).\n  static constexpr bool trains = false;\n";
+  }
+  structs << "};\n\n";
 }
 
 // Writes <output_dir>/nnfuse/generated/<name>.hpp, <name>_kernels.cpp and <name>_kernels.a.

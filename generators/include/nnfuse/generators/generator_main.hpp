@@ -86,12 +86,14 @@ struct NetworkEntry {
   const char* name;
   const char* spec;
   const char* type;
+  const char* loss;  // the loss's C++ type, or "" for inference only
   void (*generate)(const GeneratorOptions& options);
 };
 
-template <class Net>
+// The network's kernels; with a Loss (nnfuse_add_network(... LOSS <type>)), its training ones too.
+template <class Net, class Loss = NoLoss>
 void generate_network(const GeneratorOptions& options) {
-  generate<Net>(options);
+  generate<Net, Loss>(options, options.loss_type);
 }
 
 inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEntry> networks) {
@@ -151,6 +153,7 @@ inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEn
     options.name = entry->name;
     options.spec_header = entry->spec;
     options.network_type = entry->type;
+    options.loss_type = entry->loss;
     if (options.output_dir.empty() || options.schedules.empty() || options.targets.empty()) {
       throw std::invalid_argument("--output-dir, --schedules and --targets are required");
     }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@
 #include <nnfuse/generators/pipeline.hpp>
 #include <nnfuse/generators/schedule.hpp>
 #include <nnfuse/generators/schedules.hpp>
+#include <nnfuse/generators/training.hpp>
 
 namespace nnfuse::generators {
 
@@ -102,10 +104,71 @@ BuiltPipeline build_single_node(const Halide::Target& target, Schedule schedule,
 
 }  // namespace detail
 
+namespace detail {
+// A schedule's training kernels (training.hpp), compiled for every target: per node its training
+// forward (when it keeps z) and backward (the first node's also with dX), and SGD.
+template <class Net, class Loss>
+TrainingKernels compile_training(const GeneratorOptions& options, Schedule schedule,
+                                 const std::string& loss_type, std::vector<std::string>& objects) {
+  using G = graph<Net>;
+  static_assert(training<Net, Loss>::checked);
+  TrainingKernels kernels;
+  kernels.loss_type = loss_type;
+  const std::string suffix = "__" + to_string(schedule);
+  const int batch = options.typical_batch;
+  auto layout_for = [&](const Halide::Target& target) {
+    return packed_layout<Net>(schedule, target);
+  };
+  boost::hana::for_each(
+      boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<G::node_count>),
+      [&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        TrainingNode node;
+        const std::string base = options.name + "__" + node_name<Net, I>();
+        node.reads_residual = FusedNode<Net, I>::adds_residual;
+        if constexpr (keeps_pre_activation<Net, I>) {
+          node.train_forward = base + "__train" + suffix;
+          compile_variants(
+              [&](const Halide::Target& target, Schedule s) {
+                return build_train_forward<Net, I>(target, s, options.precision, layout_for(target),
+                                                   batch);
+              },
+              node.train_forward, schedule, options, objects);
+        }
+        auto backward = [&](const std::string& fn, bool input_grad) {
+          compile_variants(
+              [&](const Halide::Target& target, Schedule s) {
+                return build_backward<Net, I, Loss>(target, s, options.precision,
+                                                    layout_for(target), batch, input_grad);
+              },
+              fn, schedule, options, objects);
+        };
+        node.backward = base + "__backward" + suffix;
+        node.signature = backward_signature<Net, I, Loss>(I > 0);
+        backward(node.backward, I > 0);
+        if (I == 0) {
+          node.backward_input = base + "__backward_input" + suffix;
+          node.signature_input = backward_signature<Net, I, Loss>(true);
+          backward(node.backward_input, true);
+        }
+        kernels.nodes.push_back(node);
+      });
+  kernels.sgd = options.name + "__sgd" + suffix;
+  compile_variants(
+      [&](const Halide::Target& target, Schedule s) {
+        return build_sgd(target, layout_for(target).floats, s != Schedule::naive);
+      },
+      kernels.sgd, schedule, options, objects);
+  return kernels;
+}
+}  // namespace detail
+
 // Writes <output_dir>/nnfuse/generated/<name>.hpp, <name>_kernels.cpp, one object per kernel
-// and target, and <name>_kernels.a; returns the object files.
-template <class Net>
-std::vector<std::string> generate(const GeneratorOptions& options) {
+// and target, and <name>_kernels.a; returns the object files. With a Loss (CrossEntropy, MSE),
+// the `naive` and `manual` schedules also get training kernels (training.hpp).
+template <class Net, class Loss = NoLoss>
+std::vector<std::string> generate(const GeneratorOptions& options,
+                                  const std::string& loss_type = {}) {
   using G = graph<Net>;
   for (const auto& plugin : options.plugins) load_plugin_once(plugin);
   std::vector<std::string> objects;
@@ -148,8 +211,14 @@ std::vector<std::string> generate(const GeneratorOptions& options) {
               fn, schedule, options, objects);
           node_kernels.push_back({fn, FusedNode<Net, I>::adds_residual});
         });
+    std::optional<TrainingKernels> training;
+    if constexpr (TrainingLoss<Loss>) {
+      if (schedule == Schedule::naive || schedule == Schedule::manual) {
+        training = detail::compile_training<Net, Loss>(options, schedule, loss_type, objects);
+      }
+    }
     // ... -> emit.
-    emit_schedule(options, schedule, layouts, node_kernels, text);
+    emit_schedule(options, schedule, layouts, node_kernels, training ? &*training : nullptr, text);
   }
   write_outputs(options, text, objects);
   return objects;

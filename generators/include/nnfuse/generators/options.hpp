@@ -26,6 +26,9 @@ struct GeneratorOptions {
   std::vector<std::string> plugins;
   int typical_batch = 32;
   std::string machine_params = "2,33554432,40";
+  // The loss's C++ type as the spec names it (`nnfuse::CrossEntropy`), for the generated struct;
+  // empty when the network is built for inference only.
+  std::string loss_type;
   // Also write each kernel's lowered statement (<kernel>__<variant>__halide.stmt).
   bool emit_stmt = false;
 };

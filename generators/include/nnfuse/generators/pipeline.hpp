@@ -105,14 +105,60 @@ inline int accumulation_block(int k) {
   return k;
 }
 
+// A run-time parameter of an epilogue at channel n, row b, in the evaluation type: the
+// residual row, or a per-channel tensor (PReLU's alpha) read from the packed buffer.
+inline std::function<Halide::Expr(std::string_view)> epilogue_parameters(
+    const Halide::Var& n, const Halide::Var& b, const Halide::Func& residual,
+    const Halide::ImageParam& packed, const PackedLayout& layout, Halide::Type evaluation) {
+  return [=](std::string_view name) -> Halide::Expr {
+    if (name == residual_parameter.view()) return Halide::cast(evaluation, residual(n, b));
+    return Halide::cast(evaluation, packed(static_cast<int>(layout.at(name).offset) + n));
+  };
+}
+
+// The type an epilogue is evaluated in: float32, or for `exact` float64 rounded once at the end.
+inline Halide::Type evaluation_type(Precision precision) {
+  return precision == Precision::exact ? Halide::Float(64) : Halide::Float(32);
+}
+
+// Node I's epilogue applied to its pre-activation `z` (an expression of n and b): sets
+// `elementwise`, `out` and, for a row-wise epilogue, `row_funcs`.
+template <class Net, std::size_t I>
+void add_epilogue(NodeFuncs& funcs, const Halide::Expr& z, const Halide::Var& n,
+                  const Halide::Var& b, const Halide::Func& residual,
+                  const Halide::ImageParam& packed, const PackedLayout& layout,
+                  Precision precision) {
+  using Node = FusedNode<Net, I>;
+  const Halide::Type evaluation = evaluation_type(precision);
+  const auto param = epilogue_parameters(n, b, residual, packed, layout, evaluation);
+  Halide::Func y("y" + std::to_string(I));
+  y(n, b) = Halide::cast<float>(
+      lower(Node::epilogue, LowerContext{Halide::cast(evaluation, z), param, {}}));
+  funcs.elementwise = y;
+  funcs.out = y;
+  if constexpr (Node::has_row_epilogue) {
+    Halide::RDom r(0, static_cast<int>(Node::out_width), "j" + std::to_string(I));
+    auto context_at = [&](const Halide::Expr& at, std::vector<Halide::Expr> values) {
+      return LowerContext{Halide::cast(evaluation, y(at, b)), param, std::move(values)};
+    };
+    funcs.row_funcs = row_reduction_funcs(Node::row_epilogue, b, r, context_at);
+    std::vector<Halide::Expr> values;
+    for (auto& f : funcs.row_funcs) values.push_back(f(b));
+    Halide::Func out("row" + std::to_string(I));
+    out(n, b) = Halide::cast<float>(lower(Node::row_epilogue, context_at(n, values)));
+    funcs.out = out;
+  }
+}
+
 // Builds fused node I reading `input` (x(k, b)) and, when it adds a residual, `residual`.
 // With row plans, X·Wᵀ has one definition per plan, and the node reads a select chain over the
 // plans' flags: the schedule specializes on the flags and Halide drops the accumulators a
-// specialization does not read, so each plan gets its own accumulator shape.
+// specialization does not read, so each plan gets its own accumulator shape. With
+// `pre_activation` (training's forward), the node ends at z = X·Wᵀ + b, named z<I>.
 template <class Net, std::size_t I>
 NodeFuncs build_node(const Halide::Func& input, const Halide::Func& residual,
                      const Halide::ImageParam& packed, const PackedLayout& layout,
-                     const NodePlan& plan) {
+                     const NodePlan& plan, bool pre_activation = false) {
   using Node = FusedNode<Net, I>;
   NodeFuncs funcs;
   funcs.batch = plan.batch;
@@ -189,30 +235,14 @@ NodeFuncs build_node(const Halide::Func& input, const Halide::Func& residual,
     z = input(n, b);
   }
 
-  // The epilogue runs in float32 or, for `exact`, in float64 rounded once at the end.
-  const Halide::Type evaluation =
-      plan.precision == Precision::exact ? Halide::Float(64) : Halide::Float(32);
-  auto param = [&](std::string_view name) -> Halide::Expr {
-    if (name == residual_parameter.view()) return Halide::cast(evaluation, residual(n, b));
-    return Halide::cast(evaluation, packed(static_cast<int>(layout.at(name).offset) + n));
-  };
-  Halide::Func y("y" + std::to_string(I));
-  y(n, b) = Halide::cast<float>(
-      lower(Node::epilogue, LowerContext{Halide::cast(evaluation, z), param, {}}));
-  funcs.elementwise = y;
-  funcs.out = y;
-  if constexpr (Node::has_row_epilogue) {
-    Halide::RDom r(0, static_cast<int>(Node::out_width), "j" + std::to_string(I));
-    auto context_at = [&](const Halide::Expr& at, std::vector<Halide::Expr> values) {
-      return LowerContext{Halide::cast(evaluation, y(at, b)), param, std::move(values)};
-    };
-    funcs.row_funcs = row_reduction_funcs(Node::row_epilogue, b, r, context_at);
-    std::vector<Halide::Expr> values;
-    for (auto& f : funcs.row_funcs) values.push_back(f(b));
-    Halide::Func out("row" + std::to_string(I));
-    out(n, b) = Halide::cast<float>(lower(Node::row_epilogue, context_at(n, values)));
-    funcs.out = out;
+  if (pre_activation) {
+    Halide::Func pre("z" + std::to_string(I));
+    pre(n, b) = z;
+    funcs.elementwise = pre;
+    funcs.out = pre;
+    return funcs;
   }
+  add_epilogue<Net, I>(funcs, z, n, b, residual, packed, layout, plan.precision);
   return funcs;
 }
 

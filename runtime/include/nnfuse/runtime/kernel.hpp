@@ -2,7 +2,9 @@
 // the runtime: Halide AOT functions compiled with a user context (so the runtime can serve
 // Halide's allocations from the caller's Session), taking the input rows, an optional
 // residual input (ignored by kernels that read none), the packed parameter block and the
-// output rows; 0 on success, a Halide error code otherwise.
+// output rows; 0 on success, a Halide error code otherwise. A network generated with a LOSS also
+// has training kernels, whose buffers travel in the structs below (each node's kernel reads the
+// ones its signature needs and ignores the rest).
 #pragma once
 
 #include <HalideRuntime.h>
@@ -15,5 +17,34 @@ using KernelFn = int (*)(void* user_context, halide_buffer_t* input, halide_buff
 // One target variant of a whole-network kernel, as Halide compiled it (no residual input).
 using ForwardFn = int (*)(void* user_context, halide_buffer_t* input, halide_buffer_t* packed,
                           halide_buffer_t* output);
+
+// A node's training forward: z = X·Wᵀ + b and y = epilogue(z), both rows. A node that keeps no z
+// (its epilogue is the identity) writes only y.
+using TrainForwardFn = int (*)(void* user_context, halide_buffer_t* input,
+                               halide_buffer_t* residual, halide_buffer_t* packed,
+                               halide_buffer_t* pre_activation, halide_buffer_t* output) noexcept;
+
+// The buffers of a node's backward kernel. `gradient` is the whole gradient buffer, in the
+// packed layout; the kernel writes its node's tensors in their places.
+struct BackwardBuffers {
+  halide_buffer_t* target = nullptr;            // the last node: labels (int32) or target rows
+  halide_buffer_t* output = nullptr;            // the last node: its output y
+  halide_buffer_t* doutput = nullptr;           // the others: dLoss/dy
+  halide_buffer_t* const* dresidual = nullptr;  // dLoss/dy through each residual reader of y
+  halide_buffer_t* pre_activation = nullptr;    // z
+  halide_buffer_t* residual = nullptr;          // the residual input, when the node adds one
+  halide_buffer_t* input = nullptr;             // x
+  halide_buffer_t* packed = nullptr;            // the weights
+  halide_buffer_t* loss_rows = nullptr;         // out, the last node: each row's loss
+  halide_buffer_t* dinput = nullptr;            // out: dLoss/dx
+  halide_buffer_t* dresidual_source = nullptr;  // out: dLoss/d(residual input)
+  halide_buffer_t* gradient = nullptr;          // out: the node's tensors' gradients
+};
+using BackwardFn = int (*)(void* user_context, const BackwardBuffers& buffers) noexcept;
+
+// SGD over the packed buffers, in place: velocity and weights are read and written.
+using SgdFn = int (*)(void* user_context, float lr, float momentum, float weight_decay,
+                      halide_buffer_t* weights, halide_buffer_t* gradient,
+                      halide_buffer_t* velocity) noexcept;
 
 }  // namespace nnfuse

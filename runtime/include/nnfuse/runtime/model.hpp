@@ -177,6 +177,7 @@ class Model {
   static std::vector<float> load(const SafetensorsFile& file, const LoadOptions& options) {
     const auto specs = expected_tensors();
     std::vector<std::size_t> offsets;
+    offsets.reserve(specs.size());
     for (const ParameterInfo& p : graph<network>::parameters) {
       offsets.push_back(p.offset_bytes / sizeof(float));
     }

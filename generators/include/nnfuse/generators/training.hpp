@@ -1,0 +1,515 @@
+// The training kernels of a network, as Halide pipelines built from the same spec as the forward
+// ones: per fused node a training forward that also writes what backward reads (z), a backward
+// kernel with the activation's derivative fused in (the DSL's `derivative` of the node's
+// epilogue, lowered like the epilogue), the loss fused into the last node's backward, and one
+// SGD kernel over the packed buffer. Gradients are written in the packed layout the forward
+// kernels read, so the optimizer is elementwise over one buffer and padding stays zero.
+//
+// Per node I (tensors as in graph.hpp: x the node's input, y its output):
+//   dY = dOut + Σ dRes_j             the gradient of y, plus that of every later node j that
+//                                    reads y as its residual (or the loss's, for the last node)
+//   dZ = dY ⊙ ∂epilogue/∂x (z)       at the kept pre-activation z; the identity keeps none
+//   dRes = dY ⊙ ∂epilogue/∂residual  when the node adds a residual (to its source's gradient)
+//   dα(n) = Σ_b dY ⊙ ∂epilogue/∂α    PReLU's per-channel weight
+//   dW = dZᵀ·X, db = Σ_b dZ, dX = dZ·W   (dX skipped for the first node unless asked)
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <Halide.h>
+#include <boost/hana/for_each.hpp>
+
+#include <nnfuse/dsl/derivative.hpp>
+#include <nnfuse/dsl/graph.hpp>
+#include <nnfuse/dsl/loss.hpp>
+#include <nnfuse/dsl/vjp.hpp>
+#include <nnfuse/generators/lower.hpp>
+#include <nnfuse/generators/packing.hpp>
+#include <nnfuse/generators/pipeline.hpp>
+#include <nnfuse/generators/schedule.hpp>
+#include <nnfuse/generators/schedules.hpp>
+#include <nnfuse/generators/targets.hpp>
+#include <nnfuse/generators/training_abi.hpp>
+
+namespace nnfuse::generators {
+
+// Whether node I keeps its pre-activation z for backward (4 bytes per unit and row): every
+// node but one whose epilogue is the identity (derivative 1, no parameters) and has no row-wise
+// epilogue (whose vector-Jacobian product reads its input).
+template <class Net, std::size_t I>
+inline constexpr bool keeps_pre_activation =
+    !std::is_same_v<typename FusedNode<Net, I>::epilogue_type, X> ||
+    FusedNode<Net, I>::has_row_epilogue;
+
+// The nodes that read tensor `t` (0: the network input, t: node t - 1's output) as residual.
+template <class Net>
+std::vector<std::size_t> residual_readers(std::size_t t) {
+  std::vector<std::size_t> readers;
+  for (std::size_t j = 0; j < graph<Net>::node_count; ++j) {
+    if (graph<Net>::nodes[j].adds_residual && graph<Net>::nodes[j].residual_source == t) {
+      readers.push_back(j);
+    }
+  }
+  return readers;
+}
+
+template <class Net, std::size_t I, class Loss>
+BackwardSignature backward_signature(bool input_grad) {
+  using Node = FusedNode<Net, I>;
+  BackwardSignature s;
+  s.loss = I + 1 == graph<Net>::node_count;
+  s.integer_labels = s.loss && Loss::integer_labels;
+  s.residual_grads = residual_readers<Net>(I + 1).size();
+  s.reads_pre_activation = keeps_pre_activation<Net, I>;
+  s.reads_residual = Node::adds_residual;
+  s.reads_input = Node::has_matmul;
+  s.writes_input_grad = input_grad;
+  s.writes_residual_grad = Node::adds_residual;
+  for (std::string_view name : Node::parameter_names) s.tensors.emplace_back(name);
+  return s;
+}
+
+namespace detail {
+
+// Rows as a Halide buffer [width][batch], constrained like the forward's.
+inline Halide::ImageParam rows_param(const std::string& name, int width, int typical_batch,
+                                     Halide::Type type = Halide::Float(32)) {
+  Halide::ImageParam p(type, 2, name);
+  constrain(p, width);
+  estimate(p, width, typical_batch);
+  return p;
+}
+
+// A row-wise (or elementwise) expression at element `at` of row b of `source`, its row reductions
+// computed as Funcs over the row (appended to `intermediates`), in the evaluation type.
+template <class E>
+Halide::Expr lower_in_row(E expression, const Halide::Func& source, const Halide::Var& b, int width,
+                          Halide::Type evaluation, const Halide::Expr& at,
+                          std::vector<Halide::Func>& intermediates) {
+  const Halide::RDom r(0, width, "row_j");
+  const auto context_at = [&](const Halide::Expr& j, std::vector<Halide::Expr> values) {
+    return LowerContext{Halide::cast(evaluation, source(j, b)),
+                        [](std::string_view) { return Halide::Expr(); }, std::move(values)};
+  };
+  std::vector<Halide::Func> funcs = row_reduction_funcs(expression, b, r, context_at);
+  std::vector<Halide::Expr> values;
+  values.reserve(funcs.size());
+  for (auto& f : funcs) values.push_back(f(b));
+  intermediates.insert(intermediates.end(), funcs.begin(), funcs.end());
+  return lower(expression, context_at(at, values));
+}
+
+// Vectorized along the first dimension, parallel over the last when a call is large.
+inline void schedule_elementwise(Halide::Func f, const Halide::Target& target, bool output) {
+  const std::vector<Halide::Var> args = f.args();
+  const int lanes = epilogue_lanes(target);
+  f.vectorize(args[0], lanes,
+              output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::RoundUp);
+  if (args.size() > 1) f.parallel(args.back());
+}
+
+}  // namespace detail
+
+// Node I's training forward: z = X·Wᵀ + b with the node's forward plan (the schedule's micro-
+// kernel), and y = epilogue(z) from z; both are outputs.
+template <class Net, std::size_t I>
+detail::BuiltPipeline build_train_forward(const Halide::Target& target, Schedule schedule,
+                                          Precision precision, const PackedLayout& layout,
+                                          int typical_batch) {
+  using Node = FusedNode<Net, I>;
+  Halide::ImageParam input(Halide::Float(32), 2, "input");
+  Halide::ImageParam residual(Halide::Float(32), 2, "residual");
+  Halide::ImageParam packed(Halide::Float(32), 1, "packed");
+  detail::NodePlan plan = detail::node_plan(schedule, precision, target, input);
+  detail::NodeFuncs pre = detail::build_node<Net, I>(Halide::Func(input), Halide::Func(residual),
+                                                     packed, layout, plan, true);
+  schedule_single_node(schedule, pre, target);
+  const Halide::Func z = pre.out;
+  detail::NodeFuncs epi;
+  epi.batch = plan.batch;
+  epi.in_width = static_cast<int>(Node::out_width);
+  epi.out_width = static_cast<int>(Node::out_width);
+  const Halide::Var n = z.args()[0];
+  const Halide::Var b = z.args()[1];
+  detail::add_epilogue<Net, I>(epi, z(n, b), n, b, Halide::Func(residual), packed, layout,
+                               precision);
+  schedule_single_node(schedule, epi, target);
+  const int width = static_cast<int>(Node::out_width);
+  detail::constrain(input, static_cast<int>(Node::in_width));
+  packed.dim(0).set_bounds(0, static_cast<int>(layout.floats));
+  for (const Halide::Func& f : {z, epi.out}) {
+    detail::constrain(f.output_buffer(), width);
+    detail::estimate(f.output_buffer(), width, typical_batch);
+  }
+  detail::estimate(input, static_cast<int>(Node::in_width), typical_batch);
+  std::vector<Halide::Argument> args = detail::plan_arguments(plan);
+  args.push_back(input);
+  if (Node::adds_residual) {
+    detail::constrain(residual, width);
+    args.push_back(residual);
+  }
+  args.push_back(packed);
+  return detail::BuiltPipeline{Halide::Pipeline({z, epi.out}), args};
+}
+
+// Node I's backward (with the loss when it is the last node), for `naive` or `manual`.
+template <class Net, std::size_t I, class Loss>
+detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule schedule,
+                                     Precision precision, const PackedLayout& layout,
+                                     int typical_batch, bool input_grad) {
+  using Node = FusedNode<Net, I>;
+  const BackwardSignature sig = backward_signature<Net, I, Loss>(input_grad);
+  const bool tuned = schedule != Schedule::naive;
+  const int width = static_cast<int>(Node::out_width);
+  const int in_width = static_cast<int>(Node::in_width);
+  const int batch = typical_batch;
+  const Halide::Type evaluation = detail::evaluation_type(precision);
+  Halide::Var n("n");
+  Halide::Var b("b");
+  Halide::Var k("k");
+  std::vector<Halide::Argument> args;
+  Halide::ImageParam packed(Halide::Float(32), 1, "packed");
+  packed.dim(0).set_bounds(0, static_cast<int>(layout.floats));
+
+  // dOut, from the loss or from the next node, plus the residual readers' gradients.
+  Halide::Func dy("dout");
+  Halide::Func loss_rows("loss_rows");
+  Halide::ImageParam out_param;
+  std::vector<Halide::Func> loss_intermediates;
+  Halide::Expr rows;  // of this call
+  if (sig.loss) {
+    out_param = detail::rows_param("output", width, batch);
+    rows = out_param.dim(1).extent();
+    Halide::RDom r(0, width, "ln");
+    const Halide::Func out(out_param);
+    if constexpr (Loss::integer_labels) {
+      Halide::ImageParam labels(Halide::Int(32), 1, "labels");
+      labels.dim(0).set_min(0);
+      labels.set_estimates({{0, batch}});
+      args.push_back(labels);
+      // loss_b = -log_softmax(out_b)[label_b]; dY = (softmax(out_b) - onehot(label_b)) / B,
+      // with the catalog's accurate forms of both (activations.hpp).
+      auto rows_of = [&](auto expression, const Halide::Expr& at) {
+        return detail::lower_in_row(expression, out, b, width, evaluation, at, loss_intermediates);
+      };
+      const Halide::Expr label = Halide::clamp(labels(b), 0, width - 1);
+      // Each row's share of the mean (the runtime adds the rows).
+      loss_rows(b) = Halide::cast<float>(-rows_of(log_softmax, label)) / Halide::cast<float>(rows);
+      Halide::Func probability("probability");
+      probability(n, b) = Halide::cast<float>(rows_of(softmax, n));
+      loss_intermediates.push_back(probability);
+      dy(n, b) = (probability(n, b) - Halide::select(n == labels(b), 1.0F, 0.0F)) /
+                 Halide::cast<float>(rows);
+    } else {
+      Halide::ImageParam target_rows = detail::rows_param("target", width, batch);
+      args.push_back(target_rows);
+      const Halide::Expr scale = 1.0F / Halide::cast<float>(rows * width);
+      const Halide::Expr diff = out(r.x, b) - target_rows(r.x, b);
+      loss_rows(b) = 0.0F;
+      loss_rows(b) += diff * diff * scale;
+      dy(n, b) = 2.0F * (out(n, b) - target_rows(n, b)) * scale;
+    }
+    args.push_back(out_param);
+  } else {
+    Halide::ImageParam dout = detail::rows_param("doutput", width, batch);
+    rows = dout.dim(1).extent();
+    args.push_back(dout);
+    Halide::Expr sum = dout(n, b);
+    for (std::size_t j = 0; j < sig.residual_grads; ++j) {
+      Halide::ImageParam dres = detail::rows_param("dresidual" + std::to_string(j), width, batch);
+      args.push_back(dres);
+      sum += dres(n, b);
+    }
+    dy(n, b) = sum;
+  }
+
+  Halide::ImageParam z_param;
+  Halide::ImageParam residual_param;
+  if (sig.reads_pre_activation) {
+    z_param = detail::rows_param("pre_activation", width, batch);
+    args.push_back(z_param);
+  }
+  if (sig.reads_residual) {
+    residual_param = detail::rows_param("residual", width, batch);
+    args.push_back(residual_param);
+  }
+  Halide::ImageParam x_param;
+  if (sig.reads_input) {
+    x_param = detail::rows_param("input", in_width, batch);
+    args.push_back(x_param);
+  }
+  args.push_back(packed);
+
+  // The epilogue's partial derivatives at z, lowered like the epilogue.
+  const Halide::Func residual_func =
+      sig.reads_residual ? Halide::Func(residual_param) : Halide::Func(dy);
+  const auto parameter_at =
+      detail::epilogue_parameters(n, b, residual_func, packed, layout, evaluation);
+  const Halide::Expr z = sig.reads_pre_activation ? Halide::cast(evaluation, z_param(n, b))
+                                                  : Halide::cast(evaluation, Halide::Expr(0.0F));
+  auto partial = [&](auto derivative_expression) {
+    return Halide::cast<float>(lower(derivative_expression, LowerContext{z, parameter_at, {}}));
+  };
+  // dZ over whole tiles of the packed weights: zero past N.
+  const PackedTensor* weight = Node::has_matmul ? &layout.at(Node::parameter_names[0]) : nullptr;
+  const int padded = weight != nullptr ? static_cast<int>(weight->padded_rows) : width;
+  // Through a row-wise epilogue, dOut becomes the gradient of its input y = epilogue(z): the
+  // row's vector-Jacobian product (vjp.hpp), its row sums as Funcs of the row. It is evaluated in
+  // float64 and rounded once: its terms cancel (Softmax's g_k - <g, y>), and in float32 the
+  // roundings of the terms would be amplified (measured: 2.8x PyTorch's error on the residual
+  // Softmax network's PReLU weight, which factors y out of the difference).
+  Halide::Func dy_row("dy");
+  if constexpr (Node::has_row_epilogue) {
+    const Halide::Type wide = Halide::Float(64);
+    Halide::Func row_input("row_input");
+    if constexpr (std::is_same_v<typename Node::epilogue_type, X>) {
+      row_input(n, b) = z_param(n, b);
+    } else {
+      row_input(n, b) =
+          Halide::cast<float>(lower(Node::epilogue, LowerContext{z, parameter_at, {}}));
+    }
+    loss_intermediates.push_back(row_input);
+    auto in_row = [&](auto expression, const Halide::Expr& at) {
+      return detail::lower_in_row(expression, row_input, b, width, wide, at, loss_intermediates);
+    };
+    Halide::Expr value =
+        Halide::cast(wide, dy(n, b)) * in_row(held_derivative(Node::row_epilogue), n);
+    const Halide::RDom rj(0, width, "vjp_j");
+    boost::hana::for_each(vjp_terms(Node::row_epilogue), [&](auto term) {
+      Halide::Func weight("vjp_weight" + std::to_string(loss_intermediates.size()));
+      weight(b) = Halide::cast(wide, Halide::Expr(0.0F));
+      weight(b) += Halide::cast(wide, dy(rj.x, b)) * in_row(boost::hana::first(term), rj.x);
+      loss_intermediates.push_back(weight);
+      value += weight(b) * in_row(boost::hana::second(term), n);
+    });
+    value = Halide::cast<float>(value);
+    dy_row(n, b) = value;
+  } else {
+    dy_row(n, b) = dy(n, b);
+  }
+  Halide::Func dz("dz");
+  {
+    Halide::Expr value = dy_row(n, b);
+    if constexpr (keeps_pre_activation<Net, I>) {
+      value = value * partial(derivative(Node::epilogue));
+    }
+    dz(n, b) = value;
+  }
+  Halide::Func dz_padded("dz_padded");
+  dz_padded(n, b) = Halide::select(n < width, dz(Halide::min(n, width - 1), b), 0.0F);
+
+  std::vector<Halide::Func> outputs;
+  if (sig.loss) outputs.push_back(loss_rows);
+  Halide::Func dx("dx");
+  if (sig.writes_input_grad) {
+    if constexpr (Node::has_matmul) {
+      // dX(k, b) = Σ_n dZ(n, b) W(n, k), read from the forward's layout: panels are summed
+      // lane by lane over whole vectors of n, the lanes added at the end.
+      const int lanes = weight->panels ? static_cast<int>(weight->panel) : 1;
+      Halide::RDom rp(0, padded / lanes, "rp");
+      Halide::Var j("j");
+      Halide::Func lane_sums("lane_sums");
+      const Halide::Expr nn = rp.x * lanes + j;
+      const auto offset = static_cast<int>(weight->offset);
+      Halide::Expr w;
+      if (weight->panels) {
+        w = packed(offset + rp.x * in_width * lanes + k * lanes + j);
+      } else if (weight->transposed) {
+        w = packed(offset + k * padded + nn);
+      } else {
+        w = packed(offset + nn * in_width + k);
+      }
+      lane_sums(j, k, b) = 0.0F;
+      lane_sums(j, k, b) += dz_padded(nn, b) * w;
+      Halide::RDom rj(0, lanes, "rj");
+      dx(k, b) = 0.0F;
+      dx(k, b) += lane_sums(rj.x, k, b);
+      if (tuned) {
+        lane_sums.compute_at(dx, b).vectorize(j, std::min(lanes, epilogue_lanes(target)));
+        lane_sums.update().vectorize(j, std::min(lanes, epilogue_lanes(target)));
+        dx.parallel(b);
+        dx.update().parallel(b);
+      }
+      lane_sums.bound(j, 0, lanes);
+    } else {
+      dx(k, b) = dz(k, b);
+      if (tuned) detail::schedule_elementwise(dx, target, true);
+    }
+    detail::constrain(dx.output_buffer(), in_width);
+    detail::estimate(dx.output_buffer(), in_width, batch);
+    outputs.push_back(dx);
+  }
+  if (sig.writes_residual_grad) {
+    Halide::Func dres("dres");
+    dres(n, b) =
+        dy_row(n, b) * partial(derivative(Node::epilogue, nnfuse::param<residual_parameter>));
+    if (tuned) detail::schedule_elementwise(dres, target, true);
+    detail::constrain(dres.output_buffer(), width);
+    detail::estimate(dres.output_buffer(), width, batch);
+    outputs.push_back(dres);
+  }
+  // The gradients of the node's tensors, each in its place in the packed layout.
+  const Halide::RDom rb(0, rows, "rb");
+  std::vector<Halide::Func> tensor_grads;
+  std::vector<std::string> tensor_names;  // state_dict names, in the signature's order
+  if constexpr (Node::has_matmul) {
+    const PackedTensor& w = *weight;
+    const GradientShape shape = gradient_shape(w);
+    Halide::Func dw("dweight");
+    std::vector<Halide::Var> vars;
+    for (std::size_t d = 0; d < shape.extents.size(); ++d) {
+      vars.emplace_back("g" + std::to_string(d));
+    }
+    Halide::Expr wn;
+    Halide::Expr wk;
+    if (w.panels) {
+      wn = vars[2] * static_cast<int>(w.panel) + vars[0];
+      wk = vars[1];
+    } else if (w.transposed) {
+      wn = vars[0];
+      wk = vars[1];
+    } else {
+      wn = vars[1];
+      wk = vars[0];
+    }
+    std::vector<Halide::Expr> at(vars.begin(), vars.end());
+    // The batch's sum in its own Func, so a schedule can keep a tile of it in registers.
+    Halide::Func dw_sum("dw_sum");
+    dw_sum(at) = 0.0F;
+    dw_sum(at) += dz_padded(wn, rb.x) * x_param(wk, rb.x);
+    dw(at) = dw_sum(at);
+    tensor_grads.push_back(dw);
+    tensor_names.emplace_back(Node::parameter_names[0]);
+    if constexpr (Node::has_bias) {
+      Halide::Func db("dbias");
+      Halide::Var g0("g0");
+      db(g0) = 0.0F;
+      db(g0) += dz_padded(g0, rb.x);
+      tensor_grads.push_back(db);
+      tensor_names.emplace_back(Node::parameter_names[1]);
+    }
+    if (tuned && w.panels) {
+      // A tile of one panel's columns by up to 8 k, summed over the batch in registers: per
+      // row, a panel's dZ vectors and one broadcast x per k (the forward's outer product,
+      // transposed).
+      const int panel = static_cast<int>(w.panel);
+      const int lanes = std::min(panel, epilogue_lanes(target));
+      const int kt = in_width % 8 == 0 ? 8 : (in_width % 4 == 0 ? 4 : 1);
+      const Halide::Var ko("ko");
+      const Halide::Var ki("ki");
+      const Halide::Var jo("jo");
+      const Halide::Var ji("ji");
+      dw.split(vars[1], ko, ki, kt).reorder(vars[0], ki, ko, vars[2]).parallel(vars[2]);
+      dw.vectorize(vars[0], lanes);
+      dw_sum.compute_at(dw, ko).split(vars[0], jo, ji, lanes).vectorize(ji).unroll(jo);
+      dw_sum.update()
+          .split(vars[0], jo, ji, lanes)
+          .reorder(ji, jo, vars[1], rb.x)
+          .vectorize(ji)
+          .unroll(jo)
+          .unroll(vars[1]);
+      dw_sum.bound_extent(vars[1], kt);
+    } else if (tuned) {
+      dw_sum.compute_root();
+      dw_sum.vectorize(vars[0], epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
+      dw_sum.update()
+          .reorder(vars[0], rb.x, vars[1])
+          .vectorize(vars[0], epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
+    }
+  }
+  // PReLU's alpha (and any other per-channel tensor the epilogue reads).
+  boost::hana::for_each(parameters_of(Node::epilogue), [&](auto p) {
+    using P = typename decltype(p)::type;
+    if constexpr (P::name.view() != residual_parameter.view()) {
+      Halide::Func da("dchannel" + std::to_string(tensor_grads.size()));
+      Halide::Var g0("g0");
+      Halide::Func terms("dchannel_terms" + std::to_string(tensor_grads.size()));
+      terms(n, b) = dy_row(n, b) * partial(derivative(Node::epilogue, P{}));
+      da(g0) = 0.0F;
+      // Zero past N (the channel vector is padded to whole tiles): read N's last channel there.
+      da(g0) += Halide::select(g0 < width, terms(Halide::min(g0, width - 1), rb.x), 0.0F);
+      if (tuned) terms.compute_root();
+      tensor_grads.push_back(da);
+      tensor_names.emplace_back(P::name.view());
+    }
+  });
+  if (tensor_names != sig.tensors) {
+    throw std::logic_error("nnfuse generator: node " + std::to_string(I) +
+                           "'s gradients are not in its tensors' order");
+  }
+  for (std::size_t i = 0; i < tensor_grads.size(); ++i) {
+    Halide::Func& g = tensor_grads[i];
+    const PackedTensor& t = layout.at(tensor_names[i]);
+    const GradientShape shape = gradient_shape(t);
+    Halide::OutputImageParam buffer = g.output_buffer();
+    for (std::size_t d = 0; d < shape.extents.size(); ++d) {
+      buffer.dim(static_cast<int>(d)).set_bounds(0, shape.extents[d]).set_stride(shape.strides[d]);
+    }
+    if (tuned && t.cols == 0) {
+      g.vectorize(g.args()[0], epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
+      g.update()
+          .reorder(g.args()[0], rb.x)
+          .vectorize(g.args()[0], epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
+    }
+    outputs.push_back(g);
+  }
+
+  // Every intermediate at the root: dZ is read by dX, dW and db.
+  dz_padded.compute_root();
+  if (tuned) {
+    dz_padded.vectorize(n, epilogue_lanes(target), Halide::TailStrategy::RoundUp);
+  }
+  dy.compute_root();
+  dy_row.compute_root();
+  for (Halide::Func& f : loss_intermediates) f.compute_root();
+  if (sig.loss) loss_rows.compute_root();
+  return detail::BuiltPipeline{Halide::Pipeline(outputs), args};
+}
+
+// SGD over the packed buffer, as torch.optim.SGD (dampening 0, not Nesterov):
+//   d = g + weight_decay · w;  v = momentum · v + d;  w = w - lr · v
+// v starts at zero, which gives torch's first step (v = d) exactly. Each element is read before
+// it is written, so the weights and the momentum may be updated in place.
+inline detail::BuiltPipeline build_sgd(const Halide::Target& target, std::size_t floats,
+                                       bool tuned) {
+  Halide::ImageParam weights(Halide::Float(32), 1, "weights");
+  Halide::ImageParam grads(Halide::Float(32), 1, "gradients");
+  Halide::ImageParam velocity(Halide::Float(32), 1, "velocity");
+  Halide::Param<float> lr("lr");
+  Halide::Param<float> momentum("momentum");
+  Halide::Param<float> weight_decay("weight_decay");
+  Halide::Var i("i");
+  // One Func of two values, so each element's velocity and weight are updated in one loop.
+  Halide::Func step("sgd_step");
+  const Halide::Expr decayed = momentum * velocity(i) + (grads(i) + weight_decay * weights(i));
+  // A velocity below the smallest normal float is stored as 0: a unit whose gradient stays 0
+  // (a dead ReLU unit) has v = 0.9^t v0, which reaches the subnormals after ~800 steps, and every
+  // operation on a subnormal takes a microcode assist on x86 (measured: the seed network's step
+  // at B = 1 went from ~40 us to 690 us, 94 % of it in SGD). PyTorch keeps the subnormal; the
+  // weight it would move is lr * 1e-38 below any weight's ULP.
+  const Halide::Expr v =
+      Halide::select(Halide::abs(decayed) < std::numeric_limits<float>::min(), 0.0F, decayed);
+  step(i) = {v, weights(i) - lr * v};
+  const int size = static_cast<int>(floats);
+  for (Halide::ImageParam* p : {&weights, &grads, &velocity}) p->dim(0).set_bounds(0, size);
+  // (The second output is constrained to the first's bounds by Halide.)
+  step.output_buffers()[0].dim(0).set_bounds(0, size);
+  if (tuned) {
+    const Halide::Var io("io");
+    const Halide::Var ii("ii");
+    const int lanes = epilogue_lanes(target);
+    step.split(i, io, ii, lanes * 64, Halide::TailStrategy::GuardWithIf)
+        .vectorize(ii, lanes, Halide::TailStrategy::GuardWithIf)
+        .parallel(io);
+  }
+  return detail::BuiltPipeline{Halide::Pipeline(step),
+                               {lr, momentum, weight_decay, weights, grads, velocity}};
+}
+
+}  // namespace nnfuse::generators
