@@ -13,10 +13,12 @@
 #include <map>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include <nnfuse/generated/test_multi.hpp>
 #include <nnfuse/generated/test_train_mlp.hpp>
 #include <nnfuse/generated/test_train_odd.hpp>
 #include <nnfuse/generated/test_train_prelu.hpp>
@@ -107,7 +109,7 @@ void expect_as_close_as_torch(const std::string& what, std::span<const float> nn
   const std::vector<float> torch_values = golden.f32(torch);
   const double ours = relative_error(nnfuse_values, reference);
   const double theirs = relative_error(torch_values, reference);
-  std::printf("  %-40s nnfuse %.2e  torch float32 %.2e\n", what.c_str(), ours, theirs);
+  std::printf("  %-48s nnfuse %.2e  torch float32 %.2e\n", what.c_str(), ours, theirs);
   EXPECT_LE(ours, std::max(kErrorBar * theirs, kErrorFloor))
       << what << ": nnfuse " << ours << " vs PyTorch float32 " << theirs;
 }
@@ -121,16 +123,19 @@ auto targets_of(const Golden& golden) {
   }
 }
 
-// Gradients, one step and ten steps of `case_name` through schedule `Compiled`.
+// Gradients, one step and ten steps of `case_name` through schedule `Compiled` on `variant`.
 template <class Compiled>
-void check_parity(const std::string& case_name) {
+void check_parity(const std::string& case_name,
+                  std::size_t variant = Compiled::selected_variant_index()) {
   using Net = typename Compiled::network;
   const Golden golden(case_name);
-  const std::string label = case_name + "/" + std::string(Compiled::schedule);
+  const std::string label = case_name + "/" + std::string(Compiled::schedule) + "/" +
+                            std::string(Compiled::variants[variant]);
   std::printf("%s\n", label.c_str());
   const nnfuse::Sgd sgd{golden.metadata("lr"), golden.metadata("momentum"),
                         golden.metadata("weight_decay")};
-  auto trainer = nnfuse::Trainer<Compiled>::from_parameters(initial_parameters<Net>(golden), sgd);
+  auto trainer =
+      nnfuse::Trainer<Compiled>::from_parameters(initial_parameters<Net>(golden), sgd, variant);
   const std::vector<float> input = golden.f32("input");
   const auto targets = targets_of<Compiled>(golden);
   nnfuse::Session session;
@@ -200,6 +205,18 @@ TEST(TrainingParity, OddWidthsEluLeakyReluSoftmaxMse) {
       [](auto schedule) { check_parity<decltype(schedule)>("odd"); });
 }
 
+// A multi-target build (avx512, avx2, baseline): every variant this CPU runs trains the same.
+TEST(TrainingParity, EveryVariantOfAMultiTargetBuild) {
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_multi::schedules>([](auto schedule) {
+    using Compiled = decltype(schedule);
+    if constexpr (Compiled::trains) {
+      for (std::size_t v = Compiled::selected_variant_index(); v < Compiled::variants.size(); ++v) {
+        check_parity<Compiled>("residual_softmax", v);
+      }
+    }
+  });
+}
+
 using MlpManual = nnfuse::generated::test_train_mlp::manual;
 
 std::vector<float> seed_block() {
@@ -223,6 +240,8 @@ TEST(Trainer, RefusesBadArguments) {
   EXPECT_THROW(trainer.step(session, ragged, labels), std::invalid_argument);
   const std::vector<float> wrong_size(5);
   EXPECT_THROW(nnfuse::Trainer<MlpManual>::from_parameters(wrong_size), std::invalid_argument);
+  EXPECT_THROW(nnfuse::Trainer<MlpManual>::from_parameters(seed_block(), {}, 7),
+               std::invalid_argument);
 }
 
 // The same steps give the same bits at 1 and at 2 threads, and across the two (every reduction
@@ -244,7 +263,7 @@ TEST(Trainer, StepsAreBitIdenticalFromRunToRunAndAcrossThreadCounts) {
   const std::vector<float> one_again = run(1);
   const std::vector<float> two = run(2);
   const std::vector<float> two_again = run(2);
-  nnfuse::set_num_threads(0);
+  nnfuse::set_num_threads(static_cast<int>(std::max(1U, std::thread::hardware_concurrency())));
   const auto same_bits = [](const std::vector<float>& a, const std::vector<float>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
   };

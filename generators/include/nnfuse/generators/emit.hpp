@@ -49,8 +49,9 @@ struct GeneratedText {
 };
 
 // The C++ around one schedule's training kernels (training.hpp): their declarations, the entry
-// points of the training forward (which pass the row-plan flags), the dispatchers, which cut each
-// node's gradient buffers out of the one packed gradient buffer, and the struct's members.
+// points of the training forward (which pass the row-plan flags), the dispatchers (to the variant
+// the caller names: a Trainer trains on one variant), which cut each node's gradient buffers out
+// of the one packed gradient buffer, and the struct's members.
 inline void emit_training(const GeneratorOptions& options, const std::string& sname,
                           const VariantLayouts& layouts, const TrainingKernels& training,
                           GeneratedText& text) {
@@ -68,12 +69,18 @@ inline void emit_training(const GeneratorOptions& options, const std::string& sn
     const TrainingNode& node = training.nodes[k];
     std::ostringstream head;
     head << "int " << ns << "::train_forward" << k
-         << "(void* user_context, halide_buffer_t* input, halide_buffer_t* residual, "
-            "halide_buffer_t* packed, halide_buffer_t* pre_activation, halide_buffer_t* "
-            "output) noexcept {\n";
+         << "(void* user_context, std::size_t variant, halide_buffer_t* input, halide_buffer_t* "
+            "residual, halide_buffer_t* packed, halide_buffer_t* pre_activation, "
+            "halide_buffer_t* output) noexcept {\n";
     if (node.train_forward.empty()) {
-      source << head.str() << "  (void)pre_activation;\n  return node" << k
-             << "(user_context, input, residual, packed, output);\n}\n";
+      // The node's forward kernel (its C entry point, which passes the row-plan flags).
+      source << head.str() << "  (void)pre_activation;\n  (void)residual;\n  switch (variant) {\n";
+      for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+        source << "    case " << v << ": return " << node.forward << "__"
+               << options.variant_names[v] << "(user_context, input, "
+               << (node.reads_residual ? "residual, " : "") << "packed, output);\n";
+      }
+      source << "    default: return -1;\n  }\n}\n";
       continue;
     }
     std::ostringstream cases;
@@ -93,7 +100,7 @@ inline void emit_training(const GeneratorOptions& options, const std::string& sn
     }
     source << head.str()
            << "  (void)residual;\n  const int rows = input != nullptr && input->dimensions == 2 ? "
-              "input->dim[1].extent : 0;\n  switch (selected_variant_index()) {\n"
+              "input->dim[1].extent : 0;\n  switch (variant) {\n"
            << cases.str() << "    default: return -1;\n  }\n}\n";
   }
   // Backward: the arguments a signature takes, in the order training.hpp builds them.
@@ -101,8 +108,9 @@ inline void emit_training(const GeneratorOptions& options, const std::string& sn
                                  const BackwardSignature& sig) {
     std::ostringstream body;
     body << "int " << ns << "::" << member
-         << "(void* user_context, const nnfuse::BackwardBuffers& io) noexcept {\n"
-         << "  switch (selected_variant_index()) {\n";
+         << "(void* user_context, std::size_t variant, const nnfuse::BackwardBuffers& io) "
+            "noexcept {\n"
+         << "  switch (variant) {\n";
     for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
       const PackedLayout& layout = layouts.distinct[layouts.of_variant[v]];
       const std::string fn = function + "__" + options.variant_names[v] + "__halide";
@@ -158,9 +166,9 @@ inline void emit_training(const GeneratorOptions& options, const std::string& sn
   std::ostringstream sgd_decls;
   std::ostringstream sgd;
   sgd << "int " << ns
-      << "::sgd(void* user_context, float lr, float momentum, float "
+      << "::sgd(void* user_context, std::size_t variant, float lr, float momentum, float "
          "weight_decay, halide_buffer_t* weights, halide_buffer_t* gradient, "
-         "halide_buffer_t* velocity) noexcept {\n  switch (selected_variant_index()) {\n";
+         "halide_buffer_t* velocity) noexcept {\n  switch (variant) {\n";
   for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
     const std::string fn = training.sgd + "__" + options.variant_names[v] + "__halide";
     sgd_decls << "extern \"C\" int " << fn << "(void*, float, float, float" << buffers(5) << ");\n";
@@ -189,16 +197,19 @@ inline void emit_training(const GeneratorOptions& options, const std::string& sn
           << "};\n";
   for (std::size_t k = 0; k < node_count; ++k) {
     structs << "  static int train_forward" << k
-            << "(void* user_context, halide_buffer_t* input, halide_buffer_t* residual, "
-               "halide_buffer_t* packed, halide_buffer_t* pre_activation, halide_buffer_t* "
-               "output) noexcept;\n  static int backward"
-            << k << "(void* user_context, const nnfuse::BackwardBuffers& io) noexcept;\n";
+            << "(void* user_context, std::size_t variant, halide_buffer_t* input, "
+               "halide_buffer_t* residual, halide_buffer_t* packed, halide_buffer_t* "
+               "pre_activation, halide_buffer_t* output) noexcept;\n  static int backward"
+            << k
+            << "(void* user_context, std::size_t variant, const nnfuse::BackwardBuffers& io) "
+               "noexcept;\n";
   }
   structs << "  // The first node's backward that also writes dLoss/dinput.\n  static int "
-             "backward_input0(void* user_context, const nnfuse::BackwardBuffers& io) noexcept;\n"
-          << "  static int sgd(void* user_context, float lr, float momentum, float weight_decay, "
-             "halide_buffer_t* weights, halide_buffer_t* gradient, halide_buffer_t* velocity) "
-             "noexcept;\n"
+             "backward_input0(void* user_context, std::size_t variant, const "
+             "nnfuse::BackwardBuffers& io) noexcept;\n"
+          << "  static int sgd(void* user_context, std::size_t variant, float lr, float momentum, "
+             "float weight_decay, halide_buffer_t* weights, halide_buffer_t* gradient, "
+             "halide_buffer_t* velocity) noexcept;\n"
           << "  static constexpr std::array<nnfuse::TrainForwardFn, " << node_count
           << "> train_forward_nodes{" << list("train_forward") << "};\n"
           << "  static constexpr std::array<nnfuse::BackwardFn, " << node_count

@@ -126,6 +126,7 @@ TrainingKernels compile_training(const GeneratorOptions& options, Schedule sched
         TrainingNode node;
         const std::string base = options.name + "__" + node_name<Net, I>();
         node.reads_residual = FusedNode<Net, I>::adds_residual;
+        node.forward = base + suffix;
         if constexpr (keeps_pre_activation<Net, I>) {
           node.train_forward = base + "__train" + suffix;
           compile_variants(

@@ -46,6 +46,7 @@ inline GradientShape gradient_shape(const PackedTensor& t) {
 // One node's training kernels (function names without the variant).
 struct TrainingNode {
   std::string train_forward;  // empty: the node keeps no z, its forward kernel serves
+  std::string forward;        // the node's forward kernel
   bool reads_residual = false;
   std::string backward;
   BackwardSignature signature;

@@ -7,6 +7,8 @@
 // ones its signature needs and ignores the rest).
 #pragma once
 
+#include <cstddef>
+
 #include <HalideRuntime.h>
 
 namespace nnfuse {
@@ -20,7 +22,8 @@ using ForwardFn = int (*)(void* user_context, halide_buffer_t* input, halide_buf
 
 // A node's training forward: z = X·Wᵀ + b and y = epilogue(z), both rows. A node that keeps no z
 // (its epilogue is the identity) writes only y.
-using TrainForwardFn = int (*)(void* user_context, halide_buffer_t* input,
+// Training kernels run the variant they are given (an index into the header's variant_names).
+using TrainForwardFn = int (*)(void* user_context, std::size_t variant, halide_buffer_t* input,
                                halide_buffer_t* residual, halide_buffer_t* packed,
                                halide_buffer_t* pre_activation, halide_buffer_t* output) noexcept;
 
@@ -40,11 +43,12 @@ struct BackwardBuffers {
   halide_buffer_t* dresidual_source = nullptr;  // out: dLoss/d(residual input)
   halide_buffer_t* gradient = nullptr;          // out: the node's tensors' gradients
 };
-using BackwardFn = int (*)(void* user_context, const BackwardBuffers& buffers) noexcept;
+using BackwardFn = int (*)(void* user_context, std::size_t variant,
+                           const BackwardBuffers& buffers) noexcept;
 
 // SGD over the packed buffers, in place: velocity and weights are read and written.
-using SgdFn = int (*)(void* user_context, float lr, float momentum, float weight_decay,
-                      halide_buffer_t* weights, halide_buffer_t* gradient,
+using SgdFn = int (*)(void* user_context, std::size_t variant, float lr, float momentum,
+                      float weight_decay, halide_buffer_t* weights, halide_buffer_t* gradient,
                       halide_buffer_t* velocity) noexcept;
 
 }  // namespace nnfuse

@@ -1,16 +1,17 @@
 // nnfuse::Trainer<Compiled>: trains a network with the training kernels generated for it
 // (nnfuse_add_network(... LOSS nnfuse::CrossEntropy | nnfuse::MSE), schedules naive and manual).
-// The trainer owns the one master copy of the weights, in the packed layout the selected variant's
-// kernels read; the gradients and SGD's momentum live in that layout too, so the optimizer is one
-// elementwise kernel over three buffers and the padding stays zero. `step(session, inputs,
-// targets)` runs every node's training forward (which keeps each node's pre-activation z where
-// its derivative needs it), the loss fused into the last node's backward, every node's backward
-// in reverse (the activation's derivative fused in, dX skipped for the first node) and SGD, and
-// returns the batch's mean loss before the update. Buffers are sized for the largest batch seen:
-// a warmed step allocates nothing. Results are bit-identical from run to run at any thread count
-// (every reduction has a fixed order). `model()` is a snapshot (a Model packed from the current
-// weights); `save(path)` writes the weights as a safetensors file with PyTorch's state_dict names,
-// atomically; `save_state` / `load_state` keep SGD's momentum across runs.
+// The trainer owns the one master copy of the weights, in the packed layout its variant's kernels
+// read (the variant this CPU selects, unless asked for another); the gradients and SGD's momentum
+// live in that layout too, so the optimizer is one elementwise kernel over three buffers and the
+// padding stays zero. `step(session, inputs, targets)` runs every node's training forward (which
+// keeps each node's pre-activation z where its derivative needs it), the loss fused into the last
+// node's backward, every node's backward in reverse (the activation's derivative fused in, dX
+// skipped for the first node) and SGD, and returns the batch's mean loss before the update. Buffers
+// are sized for the largest batch seen: a warmed step allocates nothing. Results are bit-identical
+// from run to run at any thread count (every reduction has a fixed order). `model()` is a snapshot
+// (a Model packed from the current weights); `save(path)` writes the weights as a safetensors file
+// with PyTorch's state_dict names, atomically; `save_state` / `load_state` keep SGD's momentum
+// across runs.
 #pragma once
 
 #include <array>
@@ -78,19 +79,28 @@ class Trainer {
   using Targets = std::conditional_t<loss::integer_labels, std::span<const std::int32_t>,
                                      std::span<const float>>;
 
-  // From a safetensors file with PyTorch's state_dict names, or a Model's current weights.
-  explicit Trainer(const std::filesystem::path& weights, Sgd sgd = {})
-      : Trainer(Model<Compiled>(weights).parameters(), sgd) {}
-  explicit Trainer(const Model<Compiled>& model, Sgd sgd = {}) : Trainer(model.parameters(), sgd) {}
+  // From a safetensors file with PyTorch's state_dict names, or a Model's current weights. The
+  // trainer runs one target variant (an index into Compiled::variants): by default the one this
+  // CPU selects; an earlier one needs features this CPU lacks and is refused.
+  explicit Trainer(const std::filesystem::path& weights, Sgd sgd = {},
+                   std::size_t variant = Compiled::selected_variant_index())
+      : Trainer(Model<Compiled>(weights).parameters(), sgd, variant) {}
+  explicit Trainer(const Model<Compiled>& model, Sgd sgd = {},
+                   std::size_t variant = Compiled::selected_variant_index())
+      : Trainer(model.parameters(), sgd, variant) {}
   // From a parameter block laid out as graph<network>::parameters says.
-  static Trainer from_parameters(std::span<const float> parameters, Sgd sgd = {}) {
+  static Trainer from_parameters(std::span<const float> parameters, Sgd sgd = {},
+                                 std::size_t variant = Compiled::selected_variant_index()) {
     if (parameters.size() * sizeof(float) != G::parameter_bytes) {
       throw std::invalid_argument(name("from_parameters") + ": the parameter block has " +
                                   std::to_string(parameters.size()) + " floats, expected " +
                                   std::to_string(G::parameter_bytes / sizeof(float)));
     }
-    return Trainer(std::vector<float>(parameters.begin(), parameters.end()), sgd);
+    return Trainer(std::vector<float>(parameters.begin(), parameters.end()), sgd, variant);
   }
+
+  // The target variant this trainer runs (an index into Compiled::variants).
+  [[nodiscard]] std::size_t variant() const noexcept { return variant_; }
 
   [[nodiscard]] Sgd& optimizer() noexcept { return sgd_; }
   [[nodiscard]] const Sgd& optimizer() const noexcept { return sgd_; }
@@ -103,7 +113,7 @@ class Trainer {
     detail::VectorBuffer velocity(velocity_.data.get(), velocity_.size);
     const Session::Call call = session.begin_call();
     check(session, "sgd",
-          Compiled::sgd(call.user_context(), sgd_.lr, sgd_.momentum, sgd_.weight_decay,
+          Compiled::sgd(call.user_context(), variant_, sgd_.lr, sgd_.momentum, sgd_.weight_decay,
                         &weights.buffer, &gradient.buffer, &velocity.buffer));
     return loss;
   }
@@ -157,7 +167,7 @@ class Trainer {
     }
     std::vector<float> block(G::parameter_bytes / sizeof(float), 0.0F);
     load_float32(file, specs, block, offsets, {});
-    Compiled::pack(Compiled::selected_layout(), block.data(), velocity_.data.get());
+    Compiled::pack(layout_, block.data(), velocity_.data.get());
     const auto& metadata = file.metadata();
     auto read = [&](const char* key, float& value) {
       if (auto it = metadata.find(key); it != metadata.end()) value = std::stof(it->second);
@@ -177,18 +187,24 @@ class Trainer {
   }
 
  private:
-  Trainer(std::vector<float> parameters, Sgd sgd)
+  Trainer(std::vector<float> parameters, Sgd sgd, std::size_t variant)
       : sgd_(sgd),
-        weights_(layout_floats()),
-        gradient_(layout_floats()),
-        velocity_(layout_floats()) {
-    Compiled::pack(Compiled::selected_layout(), parameters.data(), weights_.data.get());
+        variant_(checked_variant(variant)),
+        layout_(Compiled::variant_layouts[variant_]),
+        weights_(Compiled::layout_floats[layout_]),
+        gradient_(Compiled::layout_floats[layout_]),
+        velocity_(Compiled::layout_floats[layout_]) {
+    Compiled::pack(layout_, parameters.data(), weights_.data.get());
     std::fill_n(gradient_.data.get(), gradient_.size, 0.0F);
     std::fill_n(velocity_.data.get(), velocity_.size, 0.0F);
   }
 
-  static std::size_t layout_floats() {
-    return Compiled::layout_floats[Compiled::selected_layout()];
+  static std::size_t checked_variant(std::size_t variant) {
+    if (variant >= Compiled::variants.size() || variant < Compiled::selected_variant_index()) {
+      throw std::invalid_argument(name("Trainer") + ": variant " + std::to_string(variant) +
+                                  " does not exist or needs CPU features this machine lacks");
+    }
+    return variant;
   }
   static std::string name(const char* member) {
     return "nnfuse::Trainer<" + std::string(Compiled::name) + ">::" + member;
@@ -196,7 +212,7 @@ class Trainer {
 
   [[nodiscard]] std::vector<float> unpacked(const detail::AlignedFloats& packed) const {
     std::vector<float> block(G::parameter_bytes / sizeof(float), 0.0F);
-    Compiled::unpack(Compiled::selected_layout(), packed.data.get(), block.data());
+    Compiled::unpack(layout_, packed.data.get(), block.data());
     return block;
   }
 
@@ -270,8 +286,9 @@ class Trainer {
       detail::RowsBuffer pre(z, node.out_width, batch);
       const Session::Call call = session.begin_call();
       check(session, "training forward",
-            Compiled::train_forward_nodes[i](call.user_context(), &in.buffer, &residual.buffer,
-                                             &packed.buffer, &pre.buffer, &out.buffer));
+            Compiled::train_forward_nodes[i](call.user_context(), variant_, &in.buffer,
+                                             &residual.buffer, &packed.buffer, &pre.buffer,
+                                             &out.buffer));
     }
   }
 
@@ -333,7 +350,7 @@ class Trainer {
       const BackwardFn kernel =
           i == 0 && wants_dx ? &Compiled::backward_input0 : Compiled::backward_nodes[i];
       const Session::Call call = session.begin_call();
-      check(session, "backward", kernel(call.user_context(), io));
+      check(session, "backward", kernel(call.user_context(), variant_, io));
     }
     // The network input's share of residual gradients (a residual over the first layers).
     if (!input_gradient.empty()) {
@@ -350,6 +367,8 @@ class Trainer {
   }
 
   Sgd sgd_;
+  std::size_t variant_;
+  std::size_t layout_;  // the packed layout the variant's kernels read
   detail::AlignedFloats weights_;
   detail::AlignedFloats gradient_;
   detail::AlignedFloats velocity_;
