@@ -31,6 +31,7 @@ SEED = re.compile(r"^BM_Forward/seed/([^/]+)/([^/]+)/B:(\d+)$")
 NODE = re.compile(r"^BM_Node/seed/([^/]+)/([^/]+)/([^/]+)/B:(\d+)$")
 PEER = re.compile(r"^BM_Peer/([^/]+)/(\d+)x(\d+)_(\w+?)/B:(\d+)$")
 ELEMENTWISE = re.compile(r"^BM_Elementwise/ew_(\w+?)/([^/]+)/([^/]+)/(\d+MiB)$")
+TRAIN = re.compile(r"^BM_TrainStep/([^/]+)/([^/]+)/([^/]+)/B:(\d+)$")
 SWEEP = re.compile(r"^BM_Sweep/([^/]+)/([^/]+)/([^/]+)/B:(\d+)$")
 # A forward counts as getting faster with one more row (a plan cliff) only beyond this much:
 # medians on a shared machine still move by a few per cent.
@@ -166,6 +167,27 @@ def print_layers(table, threads, mode, peak):
                     "best_peer": best_peer, "best_peer_gflops": best, "ratio_to_best_peer": ratio,
                 })
     return comparisons
+
+
+def print_training(rows, threads, mode, peak):
+    """One SGD training step of the seed network per schedule and batch, and its share of peak."""
+    out = []
+    found = sorted((TRAIN.match(name).groups(), r) for (name, t, m), r in rows.items()
+                   if t == threads and m == mode and TRAIN.match(name))
+    if not found:
+        return out
+    print(f"\n== training step (forward, CrossEntropy, backward, SGD), {threads} thread(s), {mode}: "
+          "GFLOP/s on the step's matmul FLOPs (goal at B = 32: >= 50 % of peak)")
+    print(f"{'network':<8} {'schedule':<10} {'variant':<10} {'B':>4} {'us':>9} {'GFLOP/s':>9} "
+          f"{'% peak':>7}")
+    for (net, sched, variant, b), r in found:
+        pf = r["median_gflops"] / peak if r["median_gflops"] and peak else None
+        print(f"{net:<8} {sched:<10} {variant:<10} {b:>4} {r['median_time_us']:>9.2f} "
+              f"{fmt(r['median_gflops'], '9.1f'):>9} {fmt(pf and 100 * pf, '6.1f'):>7}{busy(r)}")
+        out.append({"network": net, "schedule": sched, "variant": variant, "batch": int(b),
+                    "threads": threads, "pin": mode, "us": r["median_time_us"],
+                    "gflops": r["median_gflops"], "peak_fraction": pf})
+    return out
 
 
 def print_seed(rows, threads, mode):
@@ -342,7 +364,7 @@ def main():
                                           "cpus_allowed": min(v["cpus_allowed"])}
                     for (t, m), v in machine.items()},
         "benchmarks": sorted(rows.values(), key=lambda r: (r["threads"], r["pin"], r["name"])),
-        "layers": [], "seed": [], "elementwise": [], "sweep": [],
+        "layers": [], "seed": [], "elementwise": [], "sweep": [], "training": [],
         "slower_than_naive": slower_than_naive(rows),
         "errors": errors,
     }
@@ -356,6 +378,7 @@ def main():
         result["seed"] += print_seed(rows, threads, mode)
         result["elementwise"] += print_elementwise(rows, threads, mode)
         result["sweep"] += print_sweep(rows, threads, mode)
+        result["training"] += print_training(rows, threads, mode, peak)
     overhead = [(t, m, r["median_time_us"]) for (name, t, m), r in sorted(rows.items())
                 if name == "BM_Runtime/session_call"]
     if overhead:
