@@ -367,8 +367,8 @@ class Trainer {
   }
 
   Sgd sgd_;
-  std::size_t variant_;
-  std::size_t layout_;  // the packed layout the variant's kernels read
+  std::size_t variant_ = 0;
+  std::size_t layout_ = 0;  // the packed layout the variant's kernels read
   detail::AlignedFloats weights_;
   detail::AlignedFloats gradient_;
   detail::AlignedFloats velocity_;
