@@ -2,9 +2,20 @@
 // network's `schedules` tuple, so a test covers whatever schedules the build made.
 #pragma once
 
+#include <cstddef>
 #include <tuple>
 
+#include <nnfuse/dsl/layers.hpp>
+
 namespace nnfuse_test {
+
+// The activation of a one-activation network Sequential<Input<W>, A>.
+template <class Net>
+struct activation_of;
+template <std::size_t W, class A>
+struct activation_of<nnfuse::Sequential<nnfuse::Input<W>, A>> {
+  using type = A;
+};
 
 template <class Schedules, class F>
 void for_each_schedule(F&& f) {

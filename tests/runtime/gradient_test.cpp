@@ -28,13 +28,6 @@
 
 namespace {
 
-template <class Net>
-struct activation_of;
-template <std::size_t W, class A>
-struct activation_of<nnfuse::Sequential<nnfuse::Input<W>, A>> {
-  using type = A;
-};
-
 constexpr double kRelative = 0x1p-20;
 constexpr double kOfTerms = 0x1p-22;
 constexpr double kOfRowMax = 0x1p-23;
@@ -84,7 +77,7 @@ double row_loss(Expression e, const std::vector<double>& row, double scale) {
 template <class Compiled>
 void check_gradient() {
   using Net = typename Compiled::network;
-  using Activation = typename activation_of<Net>::type;
+  using Activation = typename nnfuse_test::activation_of<Net>::type;
   constexpr auto expression = Activation::expression;
   constexpr std::size_t width = nnfuse::graph<Net>::in_width;
   constexpr std::size_t rows = 5;

@@ -27,13 +27,6 @@
 
 namespace {
 
-template <class Net>
-struct activation_of;
-template <std::size_t W, class A>
-struct activation_of<nnfuse::Sequential<nnfuse::Input<W>, A>> {
-  using type = A;
-};
-
 std::vector<float> special_inputs() {
   constexpr float inf = std::numeric_limits<float>::infinity();
   constexpr float nan = std::numeric_limits<float>::quiet_NaN();
@@ -54,7 +47,7 @@ std::vector<float> special_inputs() {
 template <class Compiled>
 void check_special_values() {
   using Net = typename Compiled::network;
-  using Activation = typename activation_of<Net>::type;
+  using Activation = typename nnfuse_test::activation_of<Net>::type;
   constexpr std::size_t width = nnfuse::graph<Net>::in_width;
   const std::vector<float> values = special_inputs();
   const std::size_t batch = (values.size() + width - 1) / width;
