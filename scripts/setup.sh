@@ -20,7 +20,7 @@ PACKAGES=(
   # benchmark peers (XNNPACK's header includes pthreadpool.h, from libpthreadpool-dev;
   # Debian's oneDNN is built with its OpenCL GPU runtime and its CMake package needs OpenCL)
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
-  libxnnpack-dev libpthreadpool-dev libopenblas-dev libeigen3-dev
+  libxnnpack-dev libpthreadpool-dev libopenblas-dev libeigen3-dev libtorch-dev
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
