@@ -5,15 +5,16 @@ bar chart.
 
     report.py --raw DIR --json OUT.json [--png OUT.png]
 
-With --png, the batch sweep is drawn next to it as OUT_sweep.png.
+With --png, the batch sweep is drawn next to it as OUT_sweep.png and the training step as
+OUT_training.png.
 
 Every figure is a median over all samples (rounds x repetitions) of one benchmark at one
 thread count and pin mode. The table gives, per shape and activation, each nnfuse schedule and
 peer: GFLOP/s, % of the FMA peak measured at that thread count, the ratio to the best peer,
 and user+sys CPU time over wall time (about 2 for a 2-thread run that really had two cores).
 Then the seed network's whole forward against the sum of the best peers' times for its two
-layers, the elementwise kernels against a copy of the same bytes, and any schedule slower
-than `naive`, and the batch sweep's cliffs (B = 1 ... 64, where one more row made a forward
+layers, the elementwise kernels against a copy of the same bytes, the training step's
+schedules against libtorch and PyTorch eager, and any schedule slower than `naive`, and the batch sweep's cliffs (B = 1 ... 64, where one more row made a forward
 faster). Exits 1 when a benchmark reported an error (a failed reference check)."""
 
 import argparse
@@ -32,6 +33,7 @@ NODE = re.compile(r"^BM_Node/seed/([^/]+)/([^/]+)/([^/]+)/B:(\d+)$")
 PEER = re.compile(r"^BM_Peer/([^/]+)/(\d+)x(\d+)_(\w+?)/B:(\d+)$")
 ELEMENTWISE = re.compile(r"^BM_Elementwise/ew_(\w+?)/([^/]+)/([^/]+)/(\d+MiB)$")
 TRAIN = re.compile(r"^BM_TrainStep/([^/]+)/([^/]+)/([^/]+)/B:(\d+)$")
+TRAIN_PEER = re.compile(r"^BM_TrainStepPeer/([^/]+)/([^/]+)/B:(\d+)$")
 SWEEP = re.compile(r"^BM_Sweep/([^/]+)/([^/]+)/([^/]+)/B:(\d+)$")
 # A forward counts as getting faster with one more row (a plan cliff) only beyond this much:
 # medians on a shared machine still move by a few per cent.
@@ -44,6 +46,8 @@ def load(raw_dir):
     files = sorted(glob.glob(os.path.join(raw_dir, "*.json")))
     for path in files:
         mode = "unpinned" if "_unpinned_" in os.path.basename(path) else "pinned"
+        if os.path.getsize(path) == 0:
+            continue  # Google Benchmark's file when the filter matched none of a program's rows
         with open(path, encoding="utf-8") as f:
             try:
                 data = json.load(f)
@@ -55,8 +59,11 @@ def load(raw_dir):
         group = ctx.get("nnfuse_group", "?")
         key = (threads, mode)
         m = machine.setdefault(key, {"peak_gflops": [], "copy_gbps": [], "cpus_allowed": []})
-        m["peak_gflops"].append(float(ctx.get("nnfuse_peak_gflops", "nan")))
-        m["copy_gbps"].append(float(ctx.get("nnfuse_copy_gbps", "nan")))
+        # The PyTorch eager peer measures no machine figures: only the programs' count.
+        if "nnfuse_peak_gflops" in ctx:
+            m["peak_gflops"].append(float(ctx["nnfuse_peak_gflops"]))
+        if "nnfuse_copy_gbps" in ctx:
+            m["copy_gbps"].append(float(ctx["nnfuse_copy_gbps"]))
         m["cpus_allowed"].append(int(ctx.get("nnfuse_cpus_allowed", 0)))
         for b in data.get("benchmarks", []):
             if b.get("run_type", "iteration") != "iteration":
@@ -138,6 +145,8 @@ def is_peer(entity):
 
 
 def print_layers(table, threads, mode, peak):
+    if not table:
+        return []  # a run of other rows only (--filter TrainStep)
     print(f"\n== single layers, {threads} thread(s), {mode}; FMA peak {fmt(peak, '.1f')} GFLOP/s "
           "(the best of every program's measurement at this thread count)")
     print(f"{'(B,K,N) act':<26} {'kernel / peer':<20} {'GFLOP/s':>8} {'% peak':>7} "
@@ -169,25 +178,88 @@ def print_layers(table, threads, mode, peak):
     return comparisons
 
 
+def training_table(rows, threads, mode):
+    """{(network, batch): {entity: row}} of nnfuse's BM_TrainStep ("nnfuse <schedule>[/variant]")
+    and the peers' BM_TrainStepPeer ("<peer>") rows."""
+    table = {}
+    for (name, t, m), r in rows.items():
+        if t != threads or m != mode:
+            continue
+        if f := TRAIN.match(name):
+            net, sched, variant, b = f.groups()
+            entity = f"nnfuse {sched}" + ("" if variant == "host" else f"/{variant}")
+        elif p := TRAIN_PEER.match(name):
+            net, entity, b = p.groups()
+        else:
+            continue
+        table.setdefault((net, int(b)), {})[entity] = r
+    return table
+
+
 def print_training(rows, threads, mode, peak):
-    """One SGD training step of the seed network per schedule and batch, and its share of peak."""
+    """One SGD training step of the seed network per schedule, peer and batch: time, its share of
+    peak, and each peer's time over nnfuse's best schedule's (> 1: nnfuse is faster)."""
     out = []
-    found = sorted((TRAIN.match(name).groups(), r) for (name, t, m), r in rows.items()
-                   if t == threads and m == mode and TRAIN.match(name))
-    if not found:
+    table = training_table(rows, threads, mode)
+    if not table:
         return out
     print(f"\n== training step (forward, CrossEntropy, backward, SGD), {threads} thread(s), {mode}: "
-          "GFLOP/s on the step's matmul FLOPs (goal at B = 32: >= 50 % of peak)")
-    print(f"{'network':<8} {'schedule':<10} {'variant':<10} {'B':>4} {'us':>9} {'GFLOP/s':>9} "
-          f"{'% peak':>7}")
-    for (net, sched, variant, b), r in found:
-        pf = r["median_gflops"] / peak if r["median_gflops"] and peak else None
-        print(f"{net:<8} {sched:<10} {variant:<10} {b:>4} {r['median_time_us']:>9.2f} "
-              f"{fmt(r['median_gflops'], '9.1f'):>9} {fmt(pf and 100 * pf, '6.1f'):>7}{busy(r)}")
-        out.append({"network": net, "schedule": sched, "variant": variant, "batch": int(b),
-                    "threads": threads, "pin": mode, "us": r["median_time_us"],
-                    "gflops": r["median_gflops"], "peak_fraction": pf})
+          "GFLOP/s on the step's matmul FLOPs (goal at B = 32: >= 50 % of peak); "
+          "peer/nnfuse = the peer's time over nnfuse's best schedule's")
+    print(f"{'network':<8} {'B':>4} {'schedule / peer':<22} {'us':>9} {'GFLOP/s':>9} "
+          f"{'% peak':>7} {'peer/nnfuse':>11} {'cpu/wall':>8} {'n':>3}")
+    for (net, b) in sorted(table, key=lambda k: (k[0], -k[1])):
+        entities = table[(net, b)]
+        ours = {e: r for e, r in entities.items() if not is_peer(e)}
+        best = min(ours, key=lambda e: ours[e]["median_time_us"]) if ours else None
+        best_us = ours[best]["median_time_us"] if best else None
+        for e in sorted(entities, key=lambda e: (is_peer(e), e)):
+            r = entities[e]
+            pf = r["median_gflops"] / peak if r["median_gflops"] and peak else None
+            ratio = r["median_time_us"] / best_us if is_peer(e) and best_us else None
+            print(f"{net:<8} {b:>4} {e:<22} {r['median_time_us']:>9.2f} "
+                  f"{fmt(r['median_gflops'], '9.1f'):>9} {fmt(pf and 100 * pf, '6.1f'):>7} "
+                  f"{fmt(ratio, '10.2f', ''):>11} {fmt(r['cpu_per_wall'], '7.2f'):>8} "
+                  f"{r['samples']:>3}{busy(r)}")
+            entry = {"network": net, "batch": b, "threads": threads, "pin": mode,
+                     "us": r["median_time_us"], "gflops": r["median_gflops"], "peak_fraction": pf}
+            if is_peer(e):
+                entry.update({"peer": e, "best_nnfuse": best, "best_nnfuse_us": best_us,
+                              "peer_over_nnfuse": ratio})
+            else:
+                entry.update({"schedule": e.split()[1].split("/")[0],
+                              "variant": r["name"].split("/")[3]})
+            out.append(entry)
     return out
+
+
+def draw_training(rows, keys, path):
+    """Bars of the training step's median time per batch and thread count, nnfuse's schedules
+    and the peers side by side (log scale: `naive` is ~10x `manual`)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = [((net, b), t, m, entities) for t, m in keys
+              for (net, b), entities in sorted(training_table(rows, t, m).items(),
+                                               key=lambda kv: (kv[0][0], -kv[0][1]))]
+    entities = sorted({e for *_, es in groups for e in es}, key=lambda e: (is_peer(e), e))
+    width = 0.8 / max(len(entities), 1)
+    fig, ax = plt.subplots(figsize=(max(7, 1.8 * len(groups)), 4.5))
+    for i, e in enumerate(entities):
+        xs = [j + i * width for j, (*_, es) in enumerate(groups) if e in es]
+        ys = [es[e]["median_time_us"] for *_, es in groups if e in es]
+        ax.bar(xs, ys, width, label=e)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(groups))])
+    ax.set_xticklabels([f"{net} B={b}\n{t} thr, {m}" for (net, b), t, m, _ in groups], fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("one SGD step, us (median; log scale)")
+    ax.set_title("one SGD step: nnfuse vs libtorch and PyTorch eager (lower is better)", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7, ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def print_seed(rows, threads, mode):
@@ -338,7 +410,8 @@ def draw(rows, keys, path):
                            ha="right", fontsize=7)
         ax.set_ylabel("GFLOP/s (median)")
         ax.set_title(f"nnfuse schedules vs peers, {threads} thread(s), {mode}")
-        ax.legend(fontsize=7, ncol=4)
+        if entities:
+            ax.legend(fontsize=7, ncol=4)
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -372,7 +445,8 @@ def main():
         # The best FMA rate any program saw at this thread count: on a busy machine a single
         # start-up measurement may have had fewer cores than threads.
         fma = samples.get(("BM_PeakFma", threads, mode), {"values": []})["values"]
-        peak = max([x["gflops"] for x in fma if x["gflops"]] + machine[(threads, mode)]["peak_gflops"])
+        peak = max([x["gflops"] for x in fma if x["gflops"]] + machine[(threads, mode)]["peak_gflops"],
+                   default=None)
         result["machine"][f"{threads}_threads_{mode}"]["best_peak_gflops"] = peak
         result["layers"] += print_layers(layer_table(rows, threads, mode), threads, mode, peak)
         result["seed"] += print_seed(rows, threads, mode)
@@ -401,6 +475,10 @@ def main():
             sweep_png = os.path.splitext(args.png)[0] + "_sweep.png"
             draw_sweep(rows, keys, sweep_png)
             print(f"sweep:   {sweep_png}")
+        if any(training_table(rows, t, m) for t, m in keys):
+            training_png = os.path.splitext(args.png)[0] + "_training.png"
+            draw_training(rows, keys, training_png)
+            print(f"training: {training_png}")
     if errors:
         print("\nERRORS (benchmarks that failed their reference check or crashed):")
         for e in errors:

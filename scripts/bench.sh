@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The schedule benchmark, in one command: builds the benchmark programs of the release preset,
-# runs nnfuse's schedules and every peer found (oneDNN, XNNPACK, OpenBLAS, Eigen) on the same
-# shapes, and writes build/release/bench/results.json (every sample, medians, ratios), prints
-# the table and draws build/release/bench/schedules.png.
+# runs nnfuse's schedules and every peer found (oneDNN, XNNPACK, OpenBLAS, Eigen; libtorch and
+# PyTorch eager for the training step) on the same shapes, and writes
+# build/release/bench/results.json (every sample, medians, ratios), prints the table and draws
+# build/release/bench/schedules.png.
 #
 #   scripts/bench.sh [--quick] [--threads 1|2|both] [--filter REGEX] [--rounds N]
-#                    [--repetitions N] [--pin yes|no|both] [--no-build]
+#                    [--repetitions N] [--pin yes|no|both] [--no-build] [--build-dir DIR]
 #
 #   --quick        the seed network and its layers (784x128 ReLU, 128x10) at B=32 and B=1,
-#                  3 rounds of 1 repetition (the main job runs this)
+#                  3 rounds of 1 repetition (the main job runs this); without the training
+#                  step's peers (libtorch, torch_eager: ~35 s more, mostly their start-up)
 #   --threads      1, 2 or both (default both); 1 thread runs on CPU 0, 2 threads on CPUs 0,1
 #   --filter       a Google Benchmark regex (replaces --quick's selection), e.g. '1024x1024'
 #   --rounds N     rounds (default 5; --quick 3); every group runs once per round, in
@@ -18,11 +20,15 @@
 #   --pin          pin with taskset (yes, the default), run unpinned (no), or both, reported
 #                  apart: on a busy machine two unpinned threads may share one core
 #   --no-build     use the programs already built
+#   --build-dir    the configured tree whose bench/ programs run and get the results (default
+#                  build/release, configured from the release preset when it is missing)
 #
 # Each group runs in its own process (spinning thread pools never share one), pinned; the
 # report shows user+sys CPU time over wall time, so a 2-thread run that did not get two cores
-# shows it. Exit status: non-zero when a build fails, a benchmark fails its reference check or
-# a program fails.
+# shows it. Every process starts with OPENBLAS_NUM_THREADS set to its thread count: libtorch
+# and PyTorch do their matmuls in OpenBLAS, which their set_num_threads does not reach. Exit
+# status: non-zero when a build fails, a benchmark fails its reference check or a program
+# fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,6 +39,7 @@ rounds=""
 repetitions=""
 pin=yes
 build=1
+tree=build/release
 
 die() {
   echo "bench.sh: $*" >&2
@@ -68,6 +75,11 @@ while (($# > 0)); do
       shift
       ;;
     --no-build) build=0 ;;
+    --build-dir)
+      [[ $# -ge 2 ]] || die "--build-dir needs a folder"
+      tree=${2%/}
+      shift
+      ;;
     -h | --help)
       sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0
@@ -102,16 +114,28 @@ else
 fi
 [[ -n "$filter" ]] || filter='.'
 
-out=build/release/bench
+out=$tree/bench
 if ((build)); then
   # Configured once from the preset; later runs keep the cache as the user left it (a
   # -DNNFUSE_WERROR=OFF or a -DNNFUSE_BENCH_SET given since), and the build re-runs CMake itself
   # when a CMakeLists changed.
-  [[ -f build/release/CMakeCache.txt ]] || cmake --preset release >/dev/null
-  cmake --build --preset release --target nnfuse_benchmarks
+  if [[ $tree == build/release ]]; then
+    [[ -f build/release/CMakeCache.txt ]] || cmake --preset release >/dev/null
+    cmake --build --preset release --target nnfuse_benchmarks
+  else
+    [[ -f $tree/CMakeCache.txt ]] || die "$tree is not a configured build tree"
+    cmake --build "$tree" --target nnfuse_benchmarks
+  fi
 fi
 [[ -f "$out/groups.txt" ]] || die "$out/groups.txt is missing: build the release preset first"
 read -r -a groups <"$out/groups.txt"
+if ((quick)); then
+  kept=()
+  for g in "${groups[@]}"; do
+    [[ $g == libtorch || $g == torch_eager ]] || kept+=("$g")
+  done
+  groups=("${kept[@]}")
+fi
 
 cpus=$(nproc)
 if ((cpus < 2)) && [[ " ${thread_counts[*]} " == *" 2 "* ]]; then
@@ -139,8 +163,8 @@ for ((round = 1; round <= rounds; round++)); do
       cpuset=0
       ((t >= 2)) && cpuset="0-$((t - 1))"
       for g in "${order[@]}"; do
-        runner=()
-        [[ "$mode" == pinned ]] && runner=(taskset -c "$cpuset")
+        runner=(env "OPENBLAS_NUM_THREADS=$t")
+        [[ "$mode" == pinned ]] && runner+=(taskset -c "$cpuset")
         json="$raw/round${round}_${mode}_t${t}_${g}.json"
         printf 'round %d/%d  %-8s  %d thread(s)  %-8s ' "$round" "$rounds" "$mode" "$t" "$g"
         start=$SECONDS
