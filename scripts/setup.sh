@@ -13,6 +13,9 @@ PACKAGES=(
   libhalide14-0-dev libpng-dev libjpeg-dev libboost-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   libmpfr-dev libgmp-dev
+  # nnfuse::data reads gzip-compressed IDX files with zlib; Fashion-MNIST is its real data set
+  # (installed in /usr/share/datasets/fashion-mnist; the data tests skip it when it is absent)
+  zlib1g-dev dataset-fashion-mnist
   # golden values and plots
   python3 python3-torch python3-numpy python3-matplotlib
   # AArch64 cross build, run under qemu
