@@ -3,6 +3,8 @@
 // Halide's allocations from the arena, and the buffer descriptors Model::forward passes.
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -226,7 +228,72 @@ void set_num_threads(int threads) {
   halide_set_num_threads(threads);
 }
 
+namespace {
+bool finite_non_negative(float value) {
+  return std::isfinite(value) && value >= 0.0F;
+}
+}  // namespace
+
+const char* Sgd::invalid() const noexcept {
+  for (const auto& [key, value] : hyperparameters(*this)) {
+    if (!finite_non_negative(*value)) return key;
+  }
+  return nullptr;
+}
+
+const char* Adam::invalid() const noexcept {
+  for (const auto& [key, value] : hyperparameters(*this)) {
+    if (!finite_non_negative(*value)) return key;
+  }
+  if (beta1 >= 1.0F) return "beta1";
+  if (beta2 >= 1.0F) return "beta2";
+  return nullptr;
+}
+
+AdamStep Adam::at_step(std::int64_t t) const noexcept {
+  const double step = static_cast<double>(t);
+  const double bias_correction1 = 1.0 - std::pow(static_cast<double>(beta1), step);
+  const double bias_correction2 = 1.0 - std::pow(static_cast<double>(beta2), step);
+  return AdamStep{beta1,
+                  beta2,
+                  eps,
+                  weight_decay,
+                  static_cast<float>(static_cast<double>(lr) / bias_correction1),
+                  static_cast<float>(std::sqrt(bias_correction2))};
+}
+
 namespace detail {
+
+namespace {
+template <class T>
+T metadata_number(const SafetensorsFile& file, const std::filesystem::path& path,
+                  const std::string& key, const char* kind) {
+  const auto& metadata = file.metadata();
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) {
+    throw std::invalid_argument("nnfuse: " + path.string() + ": the state has no metadata \"" +
+                                key + "\"");
+  }
+  const std::string& text = it->second;
+  T value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size()) {
+    throw std::invalid_argument("nnfuse: " + path.string() + ": metadata \"" + key + "\" is \"" +
+                                text + "\", not " + kind);
+  }
+  return value;
+}
+}  // namespace
+
+float metadata_float(const SafetensorsFile& file, const std::filesystem::path& path,
+                     const std::string& key) {
+  return metadata_number<float>(file, path, key, "a number");
+}
+
+std::int64_t metadata_integer(const SafetensorsFile& file, const std::filesystem::path& path,
+                              const std::string& key) {
+  return metadata_number<std::int64_t>(file, path, key, "an integer");
+}
 
 RowsBuffer::RowsBuffer(const float* data, std::size_t width, std::size_t rows)
     : dims{{0, static_cast<int32_t>(width), 1, 0},

@@ -103,16 +103,16 @@ TEST(NoAllocation, WarmedForwardOfEveryScheduleAndNetwork) {
 }
 
 // A warmed training step (forwards, backwards, SGD) allocates nothing either, also after a
-// smaller batch than the largest one seen.
-template <class Compiled>
-void check_step_without_allocation() {
+// smaller batch than the largest one seen; with SGD and with Adam.
+template <class Compiled, class Optimizer>
+void check_step_without_allocation(Optimizer optimizer) {
   using Net = typename Compiled::network;
   using G = nnfuse::graph<Net>;
   std::vector<float> params(G::parameter_bytes / sizeof(float), 0.01F);
-  auto trainer = nnfuse::Trainer<Compiled>::from_parameters(params, {0.01F, 0.9F, 1e-4F});
+  auto trainer = nnfuse::Trainer<Compiled, Optimizer>::from_parameters(params, optimizer);
   constexpr std::size_t batch = 33;
   std::vector<float> input(batch * G::in_width, 0.25F);
-  using Targets = typename nnfuse::Trainer<Compiled>::Targets;
+  using Targets = typename nnfuse::Trainer<Compiled, Optimizer>::Targets;
   std::vector<std::remove_const_t<typename Targets::element_type>> targets(
       Compiled::loss::integer_labels ? batch : batch * G::out_width);
   nnfuse::Session session;
@@ -129,7 +129,10 @@ void check_step_without_allocation() {
 
 TEST(NoAllocation, WarmedTrainingStep) {
   if (!NNFUSE_COUNT_ALLOCATIONS) GTEST_SKIP() << "a sanitizer owns malloc in this build";
-  auto check = [](auto s) { check_step_without_allocation<decltype(s)>(); };
+  auto check = [](auto s) {
+    check_step_without_allocation<decltype(s)>(nnfuse::Sgd{0.01F, 0.9F, 1e-4F});
+    check_step_without_allocation<decltype(s)>(nnfuse::Adam{.lr = 1e-3F, .weight_decay = 1e-4F});
+  };
   nnfuse_test::for_each_schedule<nnfuse::generated::test_train_mlp::schedules>(check);
   nnfuse_test::for_each_schedule<nnfuse::generated::test_train_residual_softmax::schedules>(check);
 }

@@ -1,15 +1,17 @@
 // The generated training kernels against PyTorch (make_training_golden.py): from the same
 // float32 weights and batch, the loss, every parameter's gradient, the input's gradient and the
-// weights after one and after ten SGD steps, each compared with PyTorch's float64 run. The bar is
+// weights after one and after ten SGD steps, and after one and ten Adam steps (on Adam's batch),
+// each compared with PyTorch's float64 run. The bar is
 // PyTorch's own float32 run: nnfuse's error (max |a - ref| / max |ref| per tensor) must not exceed
 // kErrorBar times PyTorch float32's, or kErrorFloor, whichever is larger. Every schedule built.
-// Also: the Trainer's argument errors, bit-identical steps, save -> Model, momentum state.
+// Also: the Trainer's argument errors, bit-identical steps, save -> Model, optimizer state.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <span>
 #include <string>
@@ -57,8 +59,8 @@ struct Golden {
   [[nodiscard]] std::vector<float> f32(const std::string& tensor) const {
     return file.read_float32(file.at(tensor));
   }
-  [[nodiscard]] std::vector<std::int32_t> labels() const {
-    const nnfuse::TensorInfo& info = file.at("labels");
+  [[nodiscard]] std::vector<std::int32_t> labels(const std::string& prefix = {}) const {
+    const nnfuse::TensorInfo& info = file.at(prefix + "labels");
     std::vector<std::int64_t> wide(info.element_count);
     std::memcpy(wide.data(), file.bytes(info).data(), info.byte_size());
     return {wide.begin(), wide.end()};
@@ -114,13 +116,42 @@ void expect_as_close_as_torch(const std::string& what, std::span<const float> nn
       << what << ": nnfuse " << ours << " vs PyTorch float32 " << theirs;
 }
 
+// The batch's labels or target rows; `prefix` "adam." selects Adam's batch.
 template <class Compiled>
-auto targets_of(const Golden& golden) {
+auto targets_of(const Golden& golden, const std::string& prefix = {}) {
   if constexpr (Compiled::loss::integer_labels) {
-    return golden.labels();
+    return golden.labels(prefix);
   } else {
-    return golden.f32("target");
+    return golden.f32(prefix + "target");
   }
+}
+
+// Ten steps on the golden's batch: the weights after steps 1 and 10 and the loss at step 10
+// against `<prefix>step1.*`, `<prefix>step10.*` and `<prefix>loss10`.
+template <class Trainer, class Targets>
+void check_ten_steps(Trainer& trainer, const Golden& golden, const std::string& label,
+                     const std::string& prefix, const std::vector<float>& input,
+                     const Targets& targets) {
+  using Net = typename Trainer::network;
+  nnfuse::Session session;
+  float loss10 = 0.0F;
+  for (int step = 1; step <= 10; ++step) {
+    loss10 = trainer.step(session, input, targets);
+    if (step != 1 && step != 10) continue;
+    const std::vector<float> weights = trainer.parameters();
+    for (const nnfuse::ParameterInfo& p : nnfuse::graph<Net>::parameters) {
+      const std::string name(p.name);
+      std::string tensor = prefix + "step";
+      tensor += std::to_string(step);
+      tensor += ".";
+      tensor += name;
+      expect_as_close_as_torch(label + " " + tensor, tensor_of<Net>(weights, name), golden,
+                               "ref64." + tensor, "torch32." + tensor);
+    }
+  }
+  const std::vector<float> loss10_value{loss10};
+  expect_as_close_as_torch(label + " " + prefix + "loss at step 10", loss10_value, golden,
+                           "ref64." + prefix + "loss10", "torch32." + prefix + "loss10");
 }
 
 // Gradients, one step and ten steps of `case_name` through schedule `Compiled` on `variant`.
@@ -153,25 +184,15 @@ void check_parity(const std::string& case_name,
   }
   expect_as_close_as_torch(label + " grad input", input_gradient, golden, "ref64.grad.input",
                            "torch32.grad.input");
+  check_ten_steps(trainer, golden, label, "", input, targets);
 
-  float loss10 = 0.0F;
-  for (int step = 1; step <= 10; ++step) {
-    loss10 = trainer.step(session, input, targets);
-    if (step != 1 && step != 10) continue;
-    const std::vector<float> weights = trainer.parameters();
-    for (const nnfuse::ParameterInfo& p : nnfuse::graph<Net>::parameters) {
-      const std::string name(p.name);
-      std::string tensor = "step";
-      tensor += std::to_string(step);
-      tensor += ".";
-      tensor += name;
-      expect_as_close_as_torch(label + " " + tensor, tensor_of<Net>(weights, name), golden,
-                               "ref64." + tensor, "torch32." + tensor);
-    }
-  }
-  const std::vector<float> loss10_value{loss10};
-  expect_as_close_as_torch(label + " loss at step 10", loss10_value, golden, "ref64.loss10",
-                           "torch32.loss10");
+  const nnfuse::Adam adam{golden.metadata("adam_lr"), golden.metadata("adam_beta1"),
+                          golden.metadata("adam_beta2"), golden.metadata("adam_eps"),
+                          golden.metadata("adam_weight_decay")};
+  auto adam_trainer = nnfuse::Trainer<Compiled, nnfuse::Adam>::from_parameters(
+      initial_parameters<Net>(golden), adam, variant);
+  check_ten_steps(adam_trainer, golden, label, "adam.", golden.f32("adam.input"),
+                  targets_of<Compiled>(golden, "adam."));
 }
 
 TEST(TrainingParity, SeedNetworkCrossEntropy) {
@@ -303,6 +324,131 @@ TEST(Trainer, SavesWeightsAModelLoadsAndStateResumes) {
   trainer.step(session, input, labels);
   resumed.step(session, input, labels);
   EXPECT_EQ(resumed.parameters(), trainer.parameters());
+  std::filesystem::remove_all(dir);
+}
+
+// The Adam kernel's arithmetic, apart from the gradients: three steps, each against
+// torch.optim.Adam's formula evaluated in float64 from the same float32 gradient, moments and
+// weights (read back before the step), with the bias corrections of step t. Every value within
+// a few float32 roundings of its terms' magnitudes (half-ULPs, below); a moment below the
+// smallest normal float is stored as 0 (build_adam), so a subnormal reference counts as 0.
+template <class Compiled>
+void check_adam_formula() {
+  const Golden golden("mlp");
+  const std::vector<float> input = golden.f32("input");
+  const std::vector<std::int32_t> labels = golden.labels();
+  const nnfuse::Adam adam{1e-2F, 0.9F, 0.999F, 1e-8F, 1e-3F};
+  auto trainer = nnfuse::Trainer<Compiled, nnfuse::Adam>::from_parameters(seed_block(), adam);
+  std::printf("%s\n", std::string(Compiled::schedule).c_str());
+  nnfuse::Session session;
+  const auto flushed = [](double x) {
+    return std::abs(x) < std::numeric_limits<float>::min() ? 0.0 : x;
+  };
+  for (int t = 1; t <= 3; ++t) {
+    trainer.gradients(session, input, labels);
+    const std::vector<float> g = trainer.gradient_parameters();
+    const std::vector<float> w = trainer.parameters();
+    const std::vector<float> m = trainer.optimizer_state(0);
+    const std::vector<float> v = trainer.optimizer_state(1);
+    trainer.step(session, input, labels);  // the same gradient: the kernels are deterministic
+    const std::vector<float> w1 = trainer.parameters();
+    const std::vector<float> m1 = trainer.optimizer_state(0);
+    const std::vector<float> v1 = trainer.optimizer_state(1);
+    const double b1 = adam.beta1;
+    const double b2 = adam.beta2;
+    const double step_size = adam.lr / (1.0 - std::pow(b1, t));
+    const double bc2_sqrt = std::sqrt(1.0 - std::pow(b2, t));
+    double worst_w = 0.0;
+    double worst_moment = 0.0;
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      const double d = static_cast<double>(g[i]) + adam.weight_decay * static_cast<double>(w[i]);
+      const double mr = flushed(b1 * m[i] + (1.0 - b1) * d);
+      const double vr = flushed(b2 * v[i] + (1.0 - b2) * d * d);
+      const double wr = w[i] - step_size * mr / (std::sqrt(vr) / bc2_sqrt + adam.eps);
+      // In units of float32 roundings of each value's terms: d = g + λw may cancel (its rounding
+      // is relative to |g| + |λw|), and so may m's two terms; the weights carry m's and v's
+      // rounding through the update (first-order propagation).
+      const double d_terms =
+          std::abs(static_cast<double>(g[i])) + std::abs(adam.weight_decay * w[i]);
+      const double m_terms = std::abs(b1 * m[i]) + (1.0 - b1) * d_terms;
+      const double v_terms = std::abs(vr) + (1.0 - b2) * 2.0 * std::abs(d) * d_terms;
+      const double denom = std::sqrt(vr) / bc2_sqrt + adam.eps;
+      double w_terms = std::abs(wr) + std::abs(wr - w[i]) + step_size * m_terms / denom;
+      if (vr > 0.0) {
+        w_terms +=
+            step_size * std::abs(mr) / (denom * denom) / (2.0 * std::sqrt(vr) * bc2_sqrt) * v_terms;
+      }
+      const double ulp = 0x1p-24;
+      worst_w = std::max(worst_w, std::abs(w1[i] - wr) / (w_terms * ulp + 0x1p-149));
+      worst_moment = std::max(worst_moment, std::abs(m1[i] - mr) / (m_terms * ulp + 0x1p-149));
+      worst_moment = std::max(worst_moment, std::abs(v1[i] - vr) / (v_terms * ulp + 0x1p-149));
+    }
+    std::printf("  Adam step %d: weights within %.2f, moments within %.2f half-ULPs\n", t, worst_w,
+                worst_moment);
+    EXPECT_LE(worst_w, 4.0) << Compiled::schedule << " step " << t;
+    EXPECT_LE(worst_moment, 4.0) << Compiled::schedule << " step " << t;
+  }
+}
+
+TEST(Trainer, AdamStepIsTorchsFormula) {
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_train_mlp::schedules>(
+      [](auto schedule) { check_adam_formula<decltype(schedule)>(); });
+}
+
+// Adam's state: both moments under torch's names, the step count (its bias corrections) and the
+// hyperparameters resume exactly; another optimizer's file, or a damaged one, is refused.
+TEST(Trainer, AdamStateResumesAndForeignStateIsRefused) {
+  const Golden golden("mlp");
+  const std::vector<float> input = golden.f32("input");
+  const std::vector<std::int32_t> labels = golden.labels();
+  const nnfuse::Adam adam{2e-3F, 0.8F, 0.99F, 1e-7F, 1e-4F};
+  auto trainer = nnfuse::Trainer<MlpManual, nnfuse::Adam>::from_parameters(seed_block(), adam);
+  nnfuse::Session session;
+  for (int i = 0; i < 3; ++i) trainer.step(session, input, labels);
+  EXPECT_EQ(trainer.steps(), 3);
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "nnfuse_adam_test";
+  std::filesystem::create_directories(dir);
+  trainer.save(dir / "weights.safetensors");
+  trainer.save_state(dir / "adam.safetensors");
+  const nnfuse::SafetensorsFile state = nnfuse::SafetensorsFile::open(dir / "adam.safetensors");
+  EXPECT_EQ(state.metadata().at("step"), "3");
+  const std::vector<float> second_moment = trainer.optimizer_state(1);
+  const std::span<const float> saved_bias =
+      tensor_of<MlpManual::network>(second_moment, "fc2.bias");
+  EXPECT_EQ(state.read_float32(state.at("fc2.bias.exp_avg_sq")),
+            std::vector<float>(saved_bias.begin(), saved_bias.end()));
+
+  auto resumed = nnfuse::Trainer<MlpManual, nnfuse::Adam>(dir / "weights.safetensors");
+  resumed.load_state(dir / "adam.safetensors");
+  EXPECT_EQ(resumed.steps(), 3);
+  EXPECT_FLOAT_EQ(resumed.optimizer().beta1, 0.8F);
+  EXPECT_FLOAT_EQ(resumed.optimizer().eps, 1e-7F);
+  trainer.step(session, input, labels);
+  resumed.step(session, input, labels);
+  EXPECT_EQ(resumed.parameters(), trainer.parameters());
+  EXPECT_EQ(resumed.optimizer_state(0), trainer.optimizer_state(0));
+  EXPECT_THROW((void)resumed.optimizer_state(2), std::out_of_range);
+
+  // An SGD state is not Adam's (and the reverse); the error names the file.
+  auto sgd_trainer = nnfuse::Trainer<MlpManual>::from_parameters(seed_block());
+  sgd_trainer.save_state(dir / "sgd.safetensors");
+  try {
+    resumed.load_state(dir / "sgd.safetensors");
+    FAIL() << "an SGD state was loaded into an Adam trainer";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("sgd.safetensors is not a adam state"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(sgd_trainer.load_state(dir / "adam.safetensors"), std::invalid_argument);
+  // A hyperparameter out of torch's range is refused at the step, naming it.
+  resumed.optimizer().beta2 = 1.0F;
+  try {
+    resumed.step(session, input, labels);
+    FAIL() << "beta2 = 1 was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("hyperparameter beta2"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(resumed.steps(), 4);
   std::filesystem::remove_all(dir);
 }
 

@@ -178,6 +178,24 @@ inline void emit_training(const GeneratorOptions& options, const std::string& sn
   }
   sgd << "    default: return -1;\n  }\n}\n";
   source << sgd_decls.str() << sgd.str();
+  // Adam: weights and both moments in place.
+  std::ostringstream adam_decls;
+  std::ostringstream adam;
+  adam << "int " << ns
+       << "::adam(void* user_context, std::size_t variant, const nnfuse::AdamStep& step, "
+          "halide_buffer_t* weights, halide_buffer_t* gradient, halide_buffer_t* exp_avg, "
+          "halide_buffer_t* exp_avg_sq) noexcept {\n  switch (variant) {\n";
+  for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+    const std::string fn = training.adam + "__" + options.variant_names[v] + "__halide";
+    adam_decls << "extern \"C\" int " << fn << "(void*, float, float, float, float, float, float"
+               << buffers(7) << ");\n";
+    adam << "    case " << v << ": return " << fn
+         << "(user_context, step.beta1, step.beta2, step.eps, step.weight_decay, step.step_size, "
+            "step.bias_correction2_sqrt, weights, gradient, exp_avg, exp_avg_sq, exp_avg, "
+            "exp_avg_sq, weights);\n";
+  }
+  adam << "    default: return -1;\n  }\n}\n";
+  source << adam_decls.str() << adam.str();
 
   auto list = [&](const std::string& prefix) {
     std::string names;
@@ -210,6 +228,9 @@ inline void emit_training(const GeneratorOptions& options, const std::string& sn
           << "  static int sgd(void* user_context, std::size_t variant, float lr, float momentum, "
              "float weight_decay, halide_buffer_t* weights, halide_buffer_t* gradient, "
              "halide_buffer_t* velocity) noexcept;\n"
+          << "  static int adam(void* user_context, std::size_t variant, const nnfuse::AdamStep& "
+             "step, halide_buffer_t* weights, halide_buffer_t* gradient, halide_buffer_t* "
+             "exp_avg, halide_buffer_t* exp_avg_sq) noexcept;\n"
           << "  static constexpr std::array<nnfuse::TrainForwardFn, " << node_count
           << "> train_forward_nodes{" << list("train_forward") << "};\n"
           << "  static constexpr std::array<nnfuse::BackwardFn, " << node_count

@@ -106,7 +106,7 @@ BuiltPipeline build_single_node(const Halide::Target& target, Schedule schedule,
 
 namespace detail {
 // A schedule's training kernels (training.hpp), compiled for every target: per node its training
-// forward (when it keeps z) and backward (the first node's also with dX), and SGD.
+// forward (when it keeps z) and backward (the first node's also with dX), SGD and Adam.
 template <class Net, class Loss>
 TrainingKernels compile_training(const GeneratorOptions& options, Schedule schedule,
                                  const std::string& loss_type, std::vector<std::string>& objects) {
@@ -160,6 +160,12 @@ TrainingKernels compile_training(const GeneratorOptions& options, Schedule sched
         return build_sgd(target, layout_for(target).floats, s != Schedule::naive);
       },
       kernels.sgd, schedule, options, objects);
+  kernels.adam = options.name + "__adam" + suffix;
+  compile_variants(
+      [&](const Halide::Target& target, Schedule s) {
+        return build_adam(target, layout_for(target).floats, s != Schedule::naive);
+      },
+      kernels.adam, schedule, options, objects);
   return kernels;
 }
 }  // namespace detail

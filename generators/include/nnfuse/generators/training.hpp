@@ -1,9 +1,10 @@
 // The training kernels of a network, as Halide pipelines built from the same spec as the forward
 // ones: per fused node a training forward that also writes what backward reads (z), a backward
 // kernel with the activation's derivative fused in (the DSL's `derivative` of the node's
-// epilogue, lowered like the epilogue), the loss fused into the last node's backward, and one
-// SGD kernel over the packed buffer. Gradients are written in the packed layout the forward
-// kernels read, so the optimizer is elementwise over one buffer and padding stays zero.
+// epilogue, lowered like the epilogue), the loss fused into the last node's backward, and the
+// optimizers (SGD, Adam) as one elementwise kernel each over the packed buffer. Gradients are
+// written in the packed layout the forward kernels read, so the optimizer is elementwise over one
+// buffer and padding stays zero.
 //
 // Per node I (tensors as in graph.hpp: x the node's input, y its output):
 //   dY = dOut + Σ dRes_j             the gradient of y, plus that of every later node j that
@@ -112,6 +113,28 @@ inline void schedule_elementwise(Halide::Func f, const Halide::Target& target, b
   f.vectorize(args[0], lanes,
               output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::RoundUp);
   if (args.size() > 1) f.parallel(args.back());
+}
+
+// An optimizer's state value, or 0 below the smallest normal float: a unit whose gradient stays 0
+// (a dead ReLU unit) has its momentum or moments decay geometrically (v = 0.9^t v0 reaches the
+// subnormals after ~800 steps), and every operation on a subnormal takes a microcode assist on
+// x86 (measured: the seed network's SGD step at B = 1 went from ~40 us to 690 us, 94 % of it in
+// SGD). PyTorch keeps the subnormal; the weight it would move is lr * 1e-38, below any weight's
+// ULP.
+inline Halide::Expr flush_subnormal(const Halide::Expr& e) {
+  return Halide::select(Halide::abs(e) < std::numeric_limits<float>::min(), 0.0F, e);
+}
+
+// An optimizer's elementwise kernel over the packed buffer: vectors of the target's width, in
+// parallel chunks of 64 vectors.
+inline void schedule_optimizer(Halide::Func step, const Halide::Var& i,
+                               const Halide::Target& target) {
+  const Halide::Var io("io");
+  const Halide::Var ii("ii");
+  const int lanes = epilogue_lanes(target);
+  step.split(i, io, ii, lanes * 64, Halide::TailStrategy::GuardWithIf)
+      .vectorize(ii, lanes, Halide::TailStrategy::GuardWithIf)
+      .parallel(io);
 }
 
 }  // namespace detail
@@ -488,28 +511,56 @@ inline detail::BuiltPipeline build_sgd(const Halide::Target& target, std::size_t
   // One Func of two values, so each element's velocity and weight are updated in one loop.
   Halide::Func step("sgd_step");
   const Halide::Expr decayed = momentum * velocity(i) + (grads(i) + weight_decay * weights(i));
-  // A velocity below the smallest normal float is stored as 0: a unit whose gradient stays 0
-  // (a dead ReLU unit) has v = 0.9^t v0, which reaches the subnormals after ~800 steps, and every
-  // operation on a subnormal takes a microcode assist on x86 (measured: the seed network's step
-  // at B = 1 went from ~40 us to 690 us, 94 % of it in SGD). PyTorch keeps the subnormal; the
-  // weight it would move is lr * 1e-38 below any weight's ULP.
-  const Halide::Expr v =
-      Halide::select(Halide::abs(decayed) < std::numeric_limits<float>::min(), 0.0F, decayed);
+  const Halide::Expr v = detail::flush_subnormal(decayed);
   step(i) = {v, weights(i) - lr * v};
   const int size = static_cast<int>(floats);
   for (Halide::ImageParam* p : {&weights, &grads, &velocity}) p->dim(0).set_bounds(0, size);
   // (The second output is constrained to the first's bounds by Halide.)
   step.output_buffers()[0].dim(0).set_bounds(0, size);
-  if (tuned) {
-    const Halide::Var io("io");
-    const Halide::Var ii("ii");
-    const int lanes = epilogue_lanes(target);
-    step.split(i, io, ii, lanes * 64, Halide::TailStrategy::GuardWithIf)
-        .vectorize(ii, lanes, Halide::TailStrategy::GuardWithIf)
-        .parallel(io);
-  }
+  if (tuned) detail::schedule_optimizer(step, i, target);
   return detail::BuiltPipeline{Halide::Pipeline(step),
                                {lr, momentum, weight_decay, weights, grads, velocity}};
+}
+
+// Adam over the packed buffer, as torch.optim.Adam (not AMSGrad, not maximize), step t ≥ 1:
+//   d = g + weight_decay · w;  m = β1 · m + (1 - β1) · d;  v = β2 · v + (1 - β2) · d²
+//   w = w - step_size · m / (√v / bias_correction2_sqrt + ε)
+// with step_size = lr / (1 - β1^t) and bias_correction2_sqrt = √(1 - β2^t) computed by the
+// caller in double, as PyTorch computes them in Python floats. m and v start at zero and are
+// flushed as SGD's velocity is. In place, as build_sgd.
+inline detail::BuiltPipeline build_adam(const Halide::Target& target, std::size_t floats,
+                                        bool tuned) {
+  Halide::ImageParam weights(Halide::Float(32), 1, "weights");
+  Halide::ImageParam grads(Halide::Float(32), 1, "gradients");
+  Halide::ImageParam exp_avg(Halide::Float(32), 1, "exp_avg");
+  Halide::ImageParam exp_avg_sq(Halide::Float(32), 1, "exp_avg_sq");
+  Halide::Param<float> beta1("beta1");
+  Halide::Param<float> beta2("beta2");
+  Halide::Param<float> eps("eps");
+  Halide::Param<float> weight_decay("weight_decay");
+  Halide::Param<float> step_size("step_size");
+  Halide::Param<float> bias_correction2_sqrt("bias_correction2_sqrt");
+  Halide::Var i("i");
+  // Strict: under Halide's fast-math flags LLVM rewrites β·a + (1 - β)·b as b + β·(a - b), which
+  // for v (a = v, b = d², often a << b) loses v to cancellation (measured: the unvectorized
+  // kernel's v was off by ~1000 half-ULPs at step 2, 3x-10x PyTorch's error after ten steps).
+  const auto strict = [](const Halide::Expr& e) { return detail::strict_throughout(e); };
+  const Halide::Expr d = grads(i) + weight_decay * weights(i);
+  const Halide::Expr m = detail::flush_subnormal(strict(beta1 * exp_avg(i) + (1.0F - beta1) * d));
+  const Halide::Expr v =
+      detail::flush_subnormal(strict(beta2 * exp_avg_sq(i) + (1.0F - beta2) * (d * d)));
+  const Halide::Expr denom = Halide::sqrt(v) / bias_correction2_sqrt + eps;
+  Halide::Func step("adam_step");
+  step(i) = {m, v, strict(weights(i) - step_size * (m / denom))};
+  const int size = static_cast<int>(floats);
+  for (Halide::ImageParam* p : {&weights, &grads, &exp_avg, &exp_avg_sq}) {
+    p->dim(0).set_bounds(0, size);
+  }
+  step.output_buffers()[0].dim(0).set_bounds(0, size);
+  if (tuned) detail::schedule_optimizer(step, i, target);
+  return detail::BuiltPipeline{Halide::Pipeline(step),
+                               {beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt,
+                                weights, grads, exp_avg, exp_avg_sq}};
 }
 
 }  // namespace nnfuse::generators

@@ -58,6 +58,7 @@ struct TrainingKernels {
   std::string loss_type;  // "nnfuse::CrossEntropy"
   std::vector<TrainingNode> nodes;
   std::string sgd;
+  std::string adam;
 };
 
 }  // namespace nnfuse::generators

@@ -51,4 +51,19 @@ using SgdFn = int (*)(void* user_context, std::size_t variant, float lr, float m
                       float weight_decay, halide_buffer_t* weights, halide_buffer_t* gradient,
                       halide_buffer_t* velocity) noexcept;
 
+// One Adam step's scalars: the hyperparameters, and lr / (1 - β1^t) and √(1 - β2^t), which the
+// caller computes in double (torch.optim.Adam's order).
+struct AdamStep {
+  float beta1;
+  float beta2;
+  float eps;
+  float weight_decay;
+  float step_size;
+  float bias_correction2_sqrt;
+};
+// Adam over the packed buffers, in place: both moments and the weights are read and written.
+using AdamFn = int (*)(void* user_context, std::size_t variant, const AdamStep& step,
+                       halide_buffer_t* weights, halide_buffer_t* gradient,
+                       halide_buffer_t* exp_avg, halide_buffer_t* exp_avg_sq) noexcept;
+
 }  // namespace nnfuse

@@ -1,20 +1,24 @@
-// nnfuse::Trainer<Compiled>: trains a network with the training kernels generated for it
-// (nnfuse_add_network(... LOSS nnfuse::CrossEntropy | nnfuse::MSE), schedules naive and manual).
-// The trainer owns the one master copy of the weights, in the packed layout its variant's kernels
-// read (the variant this CPU selects, unless asked for another); the gradients and SGD's momentum
-// live in that layout too, so the optimizer is one elementwise kernel over three buffers and the
-// padding stays zero. `step(session, inputs, targets)` runs every node's training forward (which
-// keeps each node's pre-activation z where its derivative needs it), the loss fused into the last
-// node's backward, every node's backward in reverse (the activation's derivative fused in, dX
-// skipped for the first node) and SGD, and returns the batch's mean loss before the update. Buffers
-// are sized for the largest batch seen: a warmed step allocates nothing. Results are bit-identical
-// from run to run at any thread count (every reduction has a fixed order). `model()` is a snapshot
-// (a Model packed from the current weights); `save(path)` writes the weights as a safetensors file
-// with PyTorch's state_dict names, atomically; `save_state` / `load_state` keep SGD's momentum
-// across runs.
+// nnfuse::Trainer<Compiled, Optimizer>: trains a network with the training kernels generated for
+// it (nnfuse_add_network(... LOSS nnfuse::CrossEntropy | nnfuse::MSE), schedules naive and
+// manual), with nnfuse::Sgd (torch.optim.SGD) or nnfuse::Adam (torch.optim.Adam). The trainer
+// owns the one master copy of the weights, in the packed layout its variant's kernels read (the
+// variant this CPU selects, unless asked for another); the gradients and the optimizer's state
+// (SGD's momentum, Adam's two moments) live in that layout too, so the optimizer is one
+// elementwise kernel and the padding stays zero. `step(session, inputs, targets)` runs every node's
+// training forward (which keeps each node's pre-activation z where its derivative needs it), the
+// loss fused into the last node's backward, every node's backward in reverse (the activation's
+// derivative fused in, dX skipped for the first node) and the optimizer, and returns the batch's
+// mean loss before the update. Buffers are sized for the largest batch seen: a warmed step
+// allocates nothing. Results are bit-identical from run to run at any thread count (every reduction
+// has a fixed order). `model()` is a snapshot (a Model packed from the current weights);
+// `save(path)` writes the weights as a safetensors file with PyTorch's state_dict names,
+// atomically; `save_state` / `load_state` keep the optimizer's state (and its hyperparameters and
+// step count) across runs. The hyperparameters are read at every step, so a learning-rate schedule
+// is `trainer.optimizer().lr = ...` between steps.
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -23,7 +27,9 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <HalideRuntime.h>
@@ -37,12 +43,49 @@
 
 namespace nnfuse {
 
-// torch.optim.SGD's hyperparameters (dampening 0, no Nesterov); set at run time.
+// torch.optim.SGD's hyperparameters (dampening 0, no Nesterov); set at run time. Its state is
+// one buffer per parameter, saved under torch's name.
 struct Sgd {
   float lr = 0.01F;
   float momentum = 0.0F;
   float weight_decay = 0.0F;
+
+  static constexpr std::string_view name = "sgd";
+  static constexpr std::array<std::string_view, 1> state_tensors{"momentum_buffer"};
+  template <class Self>
+  static auto hyperparameters(Self& self) {
+    return std::array{std::pair{"lr", &self.lr}, std::pair{"momentum", &self.momentum},
+                      std::pair{"weight_decay", &self.weight_decay}};
+  }
+  // The first hyperparameter torch.optim.SGD would refuse (each must be finite and >= 0), or null.
+  [[nodiscard]] const char* invalid() const noexcept;
 };
+
+// torch.optim.Adam's hyperparameters (not AMSGrad); set at run time. Its state is the two
+// moments per parameter, under torch's names, and the step count t.
+struct Adam {
+  float lr = 1e-3F;
+  float beta1 = 0.9F;
+  float beta2 = 0.999F;
+  float eps = 1e-8F;
+  float weight_decay = 0.0F;
+
+  static constexpr std::string_view name = "adam";
+  static constexpr std::array<std::string_view, 2> state_tensors{"exp_avg", "exp_avg_sq"};
+  template <class Self>
+  static auto hyperparameters(Self& self) {
+    return std::array{std::pair{"lr", &self.lr}, std::pair{"beta1", &self.beta1},
+                      std::pair{"beta2", &self.beta2}, std::pair{"eps", &self.eps},
+                      std::pair{"weight_decay", &self.weight_decay}};
+  }
+  // The first hyperparameter torch.optim.Adam would refuse (finite and >= 0, betas < 1), or null.
+  [[nodiscard]] const char* invalid() const noexcept;
+  // Step t's scalars for the generated kernel (t >= 1), computed in double as torch does.
+  [[nodiscard]] AdamStep at_step(std::int64_t t) const noexcept;
+};
+
+template <class T>
+concept Optimizer = std::is_same_v<T, Sgd> || std::is_same_v<T, Adam>;
 
 namespace detail {
 // A 1-D int32 halide_buffer_t (CrossEntropy's labels).
@@ -59,9 +102,16 @@ std::string exact_decimal(float value);
 std::vector<TensorToSave> tensors_to_save(std::span<const ParameterInfo> parameters,
                                           std::span<const float> block,
                                           const std::string& suffix = {});
+
+// A metadata value of a state file: `key` parsed in full as a float / integer, else an error
+// naming the file and the key.
+float metadata_float(const SafetensorsFile& file, const std::filesystem::path& path,
+                     const std::string& key);
+std::int64_t metadata_integer(const SafetensorsFile& file, const std::filesystem::path& path,
+                              const std::string& key);
 }  // namespace detail
 
-template <class Compiled>
+template <class Compiled, Optimizer Opt = Sgd>
 class Trainer {
   static_assert(Compiled::trains,
                 "nnfuse::Trainer: this schedule has no training kernels; build the network with "
@@ -82,39 +132,56 @@ class Trainer {
   // From a safetensors file with PyTorch's state_dict names, or a Model's current weights. The
   // trainer runs one target variant (an index into Compiled::variants): by default the one this
   // CPU selects; an earlier one needs features this CPU lacks and is refused.
-  explicit Trainer(const std::filesystem::path& weights, Sgd sgd = {},
+  explicit Trainer(const std::filesystem::path& weights, Opt optimizer = {},
                    std::size_t variant = Compiled::selected_variant_index())
-      : Trainer(Model<Compiled>(weights).parameters(), sgd, variant) {}
-  explicit Trainer(const Model<Compiled>& model, Sgd sgd = {},
+      : Trainer(Model<Compiled>(weights).parameters(), optimizer, variant) {}
+  explicit Trainer(const Model<Compiled>& model, Opt optimizer = {},
                    std::size_t variant = Compiled::selected_variant_index())
-      : Trainer(model.parameters(), sgd, variant) {}
+      : Trainer(model.parameters(), optimizer, variant) {}
   // From a parameter block laid out as graph<network>::parameters says.
-  static Trainer from_parameters(std::span<const float> parameters, Sgd sgd = {},
+  static Trainer from_parameters(std::span<const float> parameters, Opt optimizer = {},
                                  std::size_t variant = Compiled::selected_variant_index()) {
     if (parameters.size() * sizeof(float) != G::parameter_bytes) {
       throw std::invalid_argument(name("from_parameters") + ": the parameter block has " +
                                   std::to_string(parameters.size()) + " floats, expected " +
                                   std::to_string(G::parameter_bytes / sizeof(float)));
     }
-    return Trainer(std::vector<float>(parameters.begin(), parameters.end()), sgd, variant);
+    return Trainer(std::vector<float>(parameters.begin(), parameters.end()), optimizer, variant);
   }
 
   // The target variant this trainer runs (an index into Compiled::variants).
   [[nodiscard]] std::size_t variant() const noexcept { return variant_; }
 
-  [[nodiscard]] Sgd& optimizer() noexcept { return sgd_; }
-  [[nodiscard]] const Sgd& optimizer() const noexcept { return sgd_; }
+  // The hyperparameters, read at every step (change them between steps for a schedule).
+  [[nodiscard]] Opt& optimizer() noexcept { return optimizer_; }
+  [[nodiscard]] const Opt& optimizer() const noexcept { return optimizer_; }
+  // Optimizer steps taken (Adam's t), including those of a loaded state.
+  [[nodiscard]] std::int64_t steps() const noexcept { return steps_; }
 
-  // One SGD step on a batch (inputs [batch, in_width]); returns the mean loss before the update.
+  // One optimizer step on a batch (inputs [batch, in_width]); returns the mean loss before the
+  // update.
   float step(Session& session, std::span<const float> inputs, Targets targets) {
+    if (const char* bad = optimizer_.invalid()) {
+      throw std::invalid_argument(name("step") + ": " + std::string(Opt::name) +
+                                  " hyperparameter " + bad + " is out of range");
+    }
     const float loss = gradients(session, inputs, targets);
     detail::VectorBuffer weights(weights_.data.get(), weights_.size);
     detail::VectorBuffer gradient(gradient_.data.get(), gradient_.size);
-    detail::VectorBuffer velocity(velocity_.data.get(), velocity_.size);
+    detail::VectorBuffer first(state_[0].data.get(), state_[0].size);
     const Session::Call call = session.begin_call();
-    check(session, "sgd",
-          Compiled::sgd(call.user_context(), variant_, sgd_.lr, sgd_.momentum, sgd_.weight_decay,
-                        &weights.buffer, &gradient.buffer, &velocity.buffer));
+    ++steps_;
+    if constexpr (std::is_same_v<Opt, Sgd>) {
+      check(
+          session, "sgd",
+          Compiled::sgd(call.user_context(), variant_, optimizer_.lr, optimizer_.momentum,
+                        optimizer_.weight_decay, &weights.buffer, &gradient.buffer, &first.buffer));
+    } else {
+      detail::VectorBuffer second(state_[1].data.get(), state_[1].size);
+      check(session, "adam",
+            Compiled::adam(call.user_context(), variant_, optimizer_.at_step(steps_),
+                           &weights.buffer, &gradient.buffer, &first.buffer, &second.buffer));
+    }
     return loss;
   }
 
@@ -132,7 +199,16 @@ class Trainer {
   // The weights and the last gradients, in PyTorch's layout (graph<network>::parameters).
   [[nodiscard]] std::vector<float> parameters() const { return unpacked(weights_); }
   [[nodiscard]] std::vector<float> gradient_parameters() const { return unpacked(gradient_); }
-  [[nodiscard]] std::vector<float> momentum_parameters() const { return unpacked(velocity_); }
+  // The optimizer's state tensor `k` (Opt::state_tensors[k]: SGD's momentum buffer, Adam's
+  // exp_avg and exp_avg_sq), in PyTorch's layout.
+  [[nodiscard]] std::vector<float> optimizer_state(std::size_t k) const {
+    if (k >= state_count) {
+      throw std::out_of_range(name("optimizer_state") + ": " + std::string(Opt::name) + " has " +
+                              std::to_string(state_count) + " state tensors, not " +
+                              std::to_string(k + 1));
+    }
+    return unpacked(state_[k]);
+  }
 
   // A snapshot: a Model packed from the current weights (later steps do not change it).
   [[nodiscard]] Model<Compiled> model() const {
@@ -146,35 +222,69 @@ class Trainer {
                      {{"nnfuse.network", std::string(Compiled::name)}});
   }
 
-  // SGD's state (the momentum buffers, as `<tensor>.momentum_buffer`, and the
-  // hyperparameters), so a run can resume where it stopped; load_state checks every tensor.
+  // The optimizer's state, so a run can resume where it stopped: each state tensor as
+  // `<tensor>.<state name>` (torch's names: momentum_buffer; exp_avg, exp_avg_sq), and as
+  // metadata the optimizer, its hyperparameters and the step count. load_state checks every
+  // tensor and refuses another optimizer's file.
   void save_state(const std::filesystem::path& path) const {
-    const std::vector<float> block = momentum_parameters();
-    save_safetensors(path, detail::tensors_to_save(G::parameters, block, ".momentum_buffer"),
-                     {{"nnfuse.network", std::string(Compiled::name)},
-                      {"lr", detail::exact_decimal(sgd_.lr)},
-                      {"momentum", detail::exact_decimal(sgd_.momentum)},
-                      {"weight_decay", detail::exact_decimal(sgd_.weight_decay)}});
+    std::array<std::vector<float>, state_count> blocks;
+    std::vector<TensorToSave> tensors;
+    for (std::size_t k = 0; k < state_count; ++k) {
+      blocks[k] = optimizer_state(k);
+      std::vector<TensorToSave> named = detail::tensors_to_save(
+          G::parameters, blocks[k], "." + std::string(Opt::state_tensors[k]));
+      tensors.insert(tensors.end(), named.begin(), named.end());
+    }
+    std::map<std::string, std::string> metadata{{"nnfuse.network", std::string(Compiled::name)},
+                                                {"nnfuse.optimizer", std::string(Opt::name)},
+                                                {"step", std::to_string(steps_)}};
+    for (const auto& [key, value] : Opt::hyperparameters(optimizer_)) {
+      metadata.emplace(key, detail::exact_decimal(*value));
+    }
+    save_safetensors(path, tensors, metadata);
   }
   void load_state(const std::filesystem::path& path) {
     const SafetensorsFile file = SafetensorsFile::open(path);
-    std::vector<TensorSpec> specs = Model<Compiled>::expected_tensors();
-    std::vector<std::size_t> offsets;
-    offsets.reserve(specs.size());
-    for (std::size_t i = 0; i < specs.size(); ++i) {
-      specs[i].name += ".momentum_buffer";
-      offsets.push_back(G::parameters[i].offset_bytes / sizeof(float));
-    }
-    std::vector<float> block(G::parameter_bytes / sizeof(float), 0.0F);
-    load_float32(file, specs, block, offsets, {});
-    Compiled::pack(layout_, block.data(), velocity_.data.get());
     const auto& metadata = file.metadata();
-    auto read = [&](const char* key, float& value) {
-      if (auto it = metadata.find(key); it != metadata.end()) value = std::stof(it->second);
-    };
-    read("lr", sgd_.lr);
-    read("momentum", sgd_.momentum);
-    read("weight_decay", sgd_.weight_decay);
+    const auto kind = metadata.find("nnfuse.optimizer");
+    if (kind == metadata.end() || kind->second != Opt::name) {
+      throw std::invalid_argument(
+          name("load_state") + ": " + path.string() + " is not a " + std::string(Opt::name) +
+          " state (its metadata nnfuse.optimizer is " +
+          (kind == metadata.end() ? std::string("absent") : "\"" + kind->second + "\"") + ")");
+    }
+    Opt loaded = optimizer_;
+    for (const auto& [key, value] : Opt::hyperparameters(loaded)) {
+      *value = detail::metadata_float(file, path, key);
+    }
+    const std::int64_t steps = detail::metadata_integer(file, path, "step");
+    if (steps < 0 || loaded.invalid() != nullptr) {
+      throw std::invalid_argument(
+          name("load_state") + ": " + path.string() + ": " +
+          (steps < 0 ? std::string("the step count is negative")
+                     : "hyperparameter " + std::string(loaded.invalid()) + " is out of range"));
+    }
+    // One load of every state tensor (so that each is required and nothing else is allowed),
+    // state k's block at k * floats.
+    constexpr std::size_t floats = G::parameter_bytes / sizeof(float);
+    std::vector<TensorSpec> specs;
+    std::vector<std::size_t> offsets;
+    for (std::size_t k = 0; k < state_count; ++k) {
+      std::vector<TensorSpec> tensors = Model<Compiled>::expected_tensors();
+      for (std::size_t i = 0; i < tensors.size(); ++i) {
+        tensors[i].name += "." + std::string(Opt::state_tensors[k]);
+        specs.push_back(std::move(tensors[i]));
+        offsets.push_back(k * floats + G::parameters[i].offset_bytes / sizeof(float));
+      }
+    }
+    std::vector<float> blocks(state_count * floats, 0.0F);
+    load_float32(file, specs, blocks, offsets, {});
+    // Everything read and checked: only now does the trainer change.
+    for (std::size_t k = 0; k < state_count; ++k) {
+      Compiled::pack(layout_, blocks.data() + k * floats, state_[k].data.get());
+    }
+    optimizer_ = loaded;
+    steps_ = steps;
   }
 
   // Floats kept per row for backward beyond each node's output (its pre-activation z).
@@ -187,16 +297,29 @@ class Trainer {
   }
 
  private:
-  Trainer(std::vector<float> parameters, Sgd sgd, std::size_t variant)
-      : sgd_(sgd),
+  static constexpr std::size_t state_count = Opt::state_tensors.size();
+
+  Trainer(std::vector<float> parameters, Opt optimizer, std::size_t variant)
+      : optimizer_(optimizer),
         variant_(checked_variant(variant)),
         layout_(Compiled::variant_layouts[variant_]),
         weights_(Compiled::layout_floats[layout_]),
         gradient_(Compiled::layout_floats[layout_]),
-        velocity_(Compiled::layout_floats[layout_]) {
+        state_(zeroed_state(Compiled::layout_floats[layout_])) {
     Compiled::pack(layout_, parameters.data(), weights_.data.get());
     std::fill_n(gradient_.data.get(), gradient_.size, 0.0F);
-    std::fill_n(velocity_.data.get(), velocity_.size, 0.0F);
+  }
+
+  static std::array<detail::AlignedFloats, state_count> zeroed_state(std::size_t floats) {
+    auto zeroed = [floats](std::size_t /*k*/) {
+      detail::AlignedFloats buffer(floats);
+      std::fill_n(buffer.data.get(), buffer.size, 0.0F);
+      return buffer;
+    };
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return std::array<detail::AlignedFloats, state_count>{zeroed(K)...};
+    }
+    (std::make_index_sequence<state_count>{});
   }
 
   static std::size_t checked_variant(std::size_t variant) {
@@ -366,12 +489,13 @@ class Trainer {
     return static_cast<float>(total);
   }
 
-  Sgd sgd_;
+  Opt optimizer_;
+  std::int64_t steps_ = 0;
   std::size_t variant_ = 0;
   std::size_t layout_ = 0;  // the packed layout the variant's kernels read
   detail::AlignedFloats weights_;
   detail::AlignedFloats gradient_;
-  detail::AlignedFloats velocity_;
+  std::array<detail::AlignedFloats, state_count> state_;
   std::size_t capacity_ = 0;
   std::array<std::optional<detail::AlignedFloats>, node_count> outputs_;
   std::array<std::optional<detail::AlignedFloats>, node_count> output_grads_;
