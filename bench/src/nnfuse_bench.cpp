@@ -29,6 +29,7 @@
 #include <nnfuse/runtime/trainer.hpp>
 
 #include "common.hpp"
+#include "training.hpp"
 
 namespace nnfuse_bench {
 namespace {
@@ -203,56 +204,29 @@ void add_sweep() {
       typename Compiled::schedules{});
 }
 
-// A trainer on the problem's weights and batch, labels b mod N; its first step's loss is checked
-// against the cross-entropy of the float64 reference forward. Returns the timed step (a small
-// learning rate, so the weights stay in range however long the benchmark runs).
+// A trainer on the problem's weights and batch with training.hpp's labels and SGD; its first
+// step's loss is checked against the cross-entropy of the float64 reference forward, as the
+// peers' are. Returns the timed step.
 template <class Schedule>
 std::function<void()> training_step(const std::string& name, std::shared_ptr<const Problem> p) {
   using Net = typename Schedule::network;
-  constexpr std::size_t classes = nnfuse::graph<Net>::out_width;
   struct Fixture {
     explicit Fixture(std::span<const float> parameters)
-        : trainer(nnfuse::Trainer<Schedule>::from_parameters(parameters, {1e-4F, 0.9F, 0.0F})) {}
+        : trainer(nnfuse::Trainer<Schedule>::from_parameters(
+              parameters, {training_lr, training_momentum, training_weight_decay})) {}
     nnfuse::Trainer<Schedule> trainer;
     nnfuse::Session session;
     std::vector<std::int32_t> labels;
   };
   auto f = std::make_shared<Fixture>(p->parameters);
-  for (std::size_t b = 0; b < p->batch; ++b) {
-    f->labels.push_back(static_cast<std::int32_t>(b % classes));
-  }
+  f->labels = training_labels(p->batch, nnfuse::graph<Net>::out_width);
   const double loss = f->trainer.step(f->session, p->input, f->labels);
-  const std::vector<double> logits = nnfuse::reference_forward<Net>(
-      std::span<const float>(p->parameters), std::span<const float>(p->input), p->batch);
-  double expected = 0.0;
-  for (std::size_t b = 0; b < p->batch; ++b) {
-    const double* row = &logits[b * classes];
-    const double top = *std::max_element(row, row + classes);
-    double sum = 0.0;
-    for (std::size_t j = 0; j < classes; ++j) sum += std::exp(row[j] - top);
-    expected += (top + std::log(sum) - row[f->labels[b]]) / static_cast<double>(p->batch);
-  }
-  if (std::abs(loss - expected) > 1e-5 * std::max(1.0, std::abs(expected))) {
+  const double expected = reference_cross_entropy<Net>(*p, f->labels);
+  if (!loss_agrees(loss, expected)) {
     throw std::runtime_error(name + ": the step's loss " + std::to_string(loss) +
                              " is not the reference's " + std::to_string(expected));
   }
   return [f, p] { f->trainer.step(f->session, p->input, f->labels); };
-}
-
-// FLOPs of one training step (the benchmark's convention): per node with a matmul, the forward
-// 2·B·K·N, dW 2·B·K·N and, but for the first node, dX 2·B·K·N; the epilogues', the loss's and
-// SGD's elementwise work is not counted (seed network, B = 32: 13.1 MFLOP).
-template <class Net>
-double training_step_flops(std::size_t batch) {
-  using G = nnfuse::graph<Net>;
-  double flops = 0.0;
-  for (std::size_t i = 0; i < G::node_count; ++i) {
-    if (!G::nodes[i].has_matmul) continue;
-    const double mac =
-        2.0 * static_cast<double>(batch * G::nodes[i].in_width * G::nodes[i].out_width);
-    flops += (i == 0 ? 2.0 : 3.0) * mac;
-  }
-  return flops;
 }
 
 // One SGD training step of the seed network (training forward, CrossEntropy, backward, SGD)
@@ -267,7 +241,7 @@ void add_training_steps() {
         auto add_schedule = [&](auto s) {
           using Schedule = decltype(s);
           if constexpr (Schedule::trains) {
-            for (const std::size_t batch : {std::size_t{1}, std::size_t{32}}) {
+            for (const std::size_t batch : training_batches) {
               const std::string name = "BM_TrainStep/" + std::string(Schedule::name) + "/" +
                                        std::string(Schedule::schedule) + "/" +
                                        std::string(Schedule::selected_variant()) +

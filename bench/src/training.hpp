@@ -1,8 +1,7 @@
 // The training-step benchmark's problem, for the peers of nnfuse's BM_TrainStep (the libtorch
 // program and bench_training_problem, which hands it to the PyTorch eager script): the same
 // batches, labels, SGD hyperparameters, FLOP count and float64 reference loss as
-// nnfuse_bench.cpp's training_step and training_step_flops (which keep their own copy for now:
-// another change owns that file; this header is where both should come from). The data itself
+// nnfuse_bench.cpp's training_step, which takes them from here. The data itself
 // is cases.hpp's make_problem<Net>(batch, 1.0F), as BM_TrainStep's shared_problem makes it, so
 // nnfuse and every peer start from the same weights and inputs, bit for bit.
 #pragma once
@@ -61,7 +60,8 @@ inline bool loss_agrees(double loss, double reference) {
 }
 
 // FLOPs of one training step (BM_TrainStep's convention): per node with a matmul, the forward
-// 2·B·K·N, dW 2·B·K·N and, but for the first node, dX 2·B·K·N (seed network, B = 32: 13.1 MFLOP).
+// 2·B·K·N, dW 2·B·K·N and, but for the first node, dX 2·B·K·N; the epilogues', the loss's and
+// the optimizer's elementwise work is not counted (seed network, B = 32: 13.1 MFLOP).
 template <class Net>
 double training_step_flops(std::size_t batch) {
   using G = nnfuse::graph<Net>;
