@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds the release preset (which generates the seed
 # network's kernels), prints the activation table, then runs the seed network 784 -> 128 ReLU
-# -> 10 on a batch of 32 with PyTorch's weights, for every schedule built, and compares the
-# schedules with the peers on the seed network (scripts/bench.sh --quick).
+# -> 10 on a batch of 32 with PyTorch's weights, for every schedule built, trains it (and its
+# PReLU twin) on Fashion-MNIST, and compares the schedules with the peers on the seed network
+# (scripts/bench.sh --quick).
 #   NNFUSE_STAGES="build run" scripts/run.sh   runs a subset of the stages
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -49,10 +50,25 @@ stage_run() {
   done
 }
 
+# Training on real data: the seed network on Fashion-MNIST (Debian's dataset-fashion-mnist) with
+# nnfuse's generated training kernels, then the same with PReLU (its learned alpha per channel);
+# each run saves its weights and reloads them into a Model (about 10 s each on 2 cores).
+stage_train() {
+  local example=build/release/examples/train_fashion_mnist activation
+  if [[ ! -x "$example" ]]; then
+    echo "error: $example was not built" >&2
+    return 1
+  fi
+  for activation in relu prelu; do
+    nnfuse_cmd "$example" --activation "$activation" --out build/release/fashion_mnist
+    echo
+  done
+}
+
 # The schedule comparison: the seed network and its layers, nnfuse's schedules against every
 # peer found, 3 rounds (scripts/bench.sh; the full benchmark is `scripts/bench.sh`).
 stage_bench() { nnfuse_cmd scripts/bench.sh --quick; }
 
-STAGES=(setup configure build run bench)
+STAGES=(setup configure build run train bench)
 
 nnfuse_main_stages "${STAGES[@]}"
