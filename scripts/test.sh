@@ -31,11 +31,11 @@ stage_format() {
   ((${#files[@]} == 0)) || clang-format-14 --dry-run -Werror "${files[@]}"
 }
 
-# clang-tidy (.clang-tidy) over the examples, the DSL's header self-containment TUs, the runtime's
-# and the loader's sources (with their headers), and one generator program of the dev build,
-# which includes every generators/ header; tests are left out (gtest's macros).
+# clang-tidy (.clang-tidy) over the examples, the DSL's header self-containment TUs, the sources
+# of the runtime, the loader and the data reader (with their headers), and one generator program
+# of the dev build, which includes every generators/ header; tests are left out (gtest's macros).
 stage_tidy() {
-  local -a files=(examples/*.cpp runtime/src/*.cpp runtime/weights/src/*.cpp
+  local -a files=(examples/*.cpp runtime/src/*.cpp runtime/weights/src/*.cpp runtime/data/src/*.cpp
     build/dev/tests/runtime/nnfuse/test_networks_generator.cpp)
   mapfile -t -O "${#files[@]}" files < <(find build/dev/dsl/header_check -name '*.cpp' | sort)
   nnfuse_cmd run-clang-tidy-14 -quiet -p build/dev -j 2 "${files[@]}"

@@ -251,7 +251,7 @@ const char* Adam::invalid() const noexcept {
 }
 
 AdamStep Adam::at_step(std::int64_t t) const noexcept {
-  const double step = static_cast<double>(t);
+  const auto step = static_cast<double>(t);
   const double bias_correction1 = 1.0 - std::pow(static_cast<double>(beta1), step);
   const double bias_correction2 = 1.0 - std::pow(static_cast<double>(beta2), step);
   return AdamStep{beta1,
