@@ -106,13 +106,22 @@ Halide::Expr lower_in_row(E expression, const Halide::Func& source, const Halide
   return lower(expression, context_at(at, values));
 }
 
-// Vectorized along the first dimension, parallel over the last when a call is large.
-inline void schedule_elementwise(Halide::Func f, const Halide::Target& target, bool output) {
+// Whether a backward loop of `macs` multiply-adds per call is worth a second thread: the forward's
+// threshold (schedules/manual.hpp). Unconditional threads made the seed network's step at B = 1
+// take 122 us on 2 threads against 46 us on one (every loop woke the pool for ~1 us of work).
+inline Halide::Expr worth_threads(const Halide::Expr& macs) {
+  return macs >= schedules::detail_manual::parallel_threshold_macs;
+}
+
+// Rows [width][rows], vectorized along the row, parallel over rows when a call is large (as the
+// forward's schedule_rows).
+inline void schedule_elementwise(Halide::Func f, const Halide::Target& target, bool output,
+                                 const Halide::Expr& rows, int width) {
   const std::vector<Halide::Var> args = f.args();
   const int lanes = epilogue_lanes(target);
   f.vectorize(args[0], lanes,
               output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::RoundUp);
-  if (args.size() > 1) f.parallel(args.back());
+  if (args.size() > 1) f.specialize(worth_threads(rows * width * 16)).parallel(args.back());
 }
 
 // An optimizer's state value, or 0 below the smallest normal float: a unit whose gradient stays 0
@@ -356,13 +365,12 @@ detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule sche
       if (tuned) {
         lane_sums.compute_at(dx, b).vectorize(j, std::min(lanes, epilogue_lanes(target)));
         lane_sums.update().vectorize(j, std::min(lanes, epilogue_lanes(target)));
-        dx.parallel(b);
-        dx.update().parallel(b);
+        dx.update().specialize(detail::worth_threads(rows * in_width * width)).parallel(b);
       }
       lane_sums.bound(j, 0, lanes);
     } else {
       dx(k, b) = dz(k, b);
-      if (tuned) detail::schedule_elementwise(dx, target, true);
+      if (tuned) detail::schedule_elementwise(dx, target, true, rows, in_width);
     }
     detail::constrain(dx.output_buffer(), in_width);
     detail::estimate(dx.output_buffer(), in_width, batch);
@@ -372,7 +380,7 @@ detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule sche
     Halide::Func dres("dres");
     dres(n, b) =
         dy_row(n, b) * partial(derivative(Node::epilogue, nnfuse::param<residual_parameter>));
-    if (tuned) detail::schedule_elementwise(dres, target, true);
+    if (tuned) detail::schedule_elementwise(dres, target, true, rows, width);
     detail::constrain(dres.output_buffer(), width);
     detail::estimate(dres.output_buffer(), width, batch);
     outputs.push_back(dres);
@@ -428,7 +436,7 @@ detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule sche
       const Halide::Var ki("ki");
       const Halide::Var jo("jo");
       const Halide::Var ji("ji");
-      dw.split(vars[1], ko, ki, kt).reorder(vars[0], ki, ko, vars[2]).parallel(vars[2]);
+      dw.split(vars[1], ko, ki, kt).reorder(vars[0], ki, ko, vars[2]);
       dw.vectorize(vars[0], lanes);
       dw_sum.compute_at(dw, ko).split(vars[0], jo, ji, lanes).vectorize(ji).unroll(jo);
       dw_sum.update()
@@ -438,6 +446,7 @@ detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule sche
           .unroll(jo)
           .unroll(vars[1]);
       dw_sum.bound_extent(vars[1], kt);
+      dw.specialize(detail::worth_threads(rows * in_width * width)).parallel(vars[2]);
     } else if (tuned) {
       dw_sum.compute_root();
       dw_sum.vectorize(vars[0], epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
