@@ -19,8 +19,9 @@
 # PRECISION (default fast) says how the epilogues are evaluated: `fast` in float32, with the
 # bounds measured over every float32 input (docs/ARCHITECTURE.md), `exact` in float64 rounded
 # once (within 1 ULP of the correctly rounded value; slower for transcendental activations).
-# LOSS also generates training kernels for the naive and manual schedules (training forward,
-# backward with the loss fused into the last node, SGD and Adam), which nnfuse::Trainer runs.
+# LOSS also generates training kernels (training forward, backward with the loss fused into the
+# last node, SGD and Adam) for every schedule but fused (its per-node kernels would be manual's),
+# the autoschedulers' included, which nnfuse::Trainer runs.
 # EMIT_STMT also writes each kernel's lowered Halide statement (<kernel>__<variant>__halide.stmt)
 # next to it, for reading what a schedule became.
 # Networks given the same GENERATOR (in one directory) are compiled by one generator program,

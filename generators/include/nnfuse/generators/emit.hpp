@@ -52,13 +52,17 @@ struct GeneratedText {
 // points of the training forward (which pass the row-plan flags), the dispatchers (to the variant
 // the caller names: a Trainer trains on one variant), which cut each node's gradient buffers out
 // of the one packed gradient buffer, and the struct's members.
-inline void emit_training(const GeneratorOptions& options, const std::string& sname,
+inline void emit_training(const GeneratorOptions& options, Schedule schedule,
                           const VariantLayouts& layouts, const TrainingKernels& training,
                           GeneratedText& text) {
+  const std::string sname = to_string(schedule);
   std::ostringstream& source = text.source;
   std::ostringstream& structs = text.structs;
   const std::string ns = "nnfuse::generated::" + options.name + "::" + sname;
   const std::size_t node_count = training.nodes.size();
+  // An autoscheduled kernel is valid from the typical batch up; below it runs `manual`'s plan
+  // (compile.hpp), as the forward's entry points do.
+  const bool small_fallback = info(schedule).small_batch_fallback;
   auto buffers = [](std::size_t count) {
     std::string list;
     for (std::size_t i = 0; i < count; ++i) list += ", halide_buffer_t*";
@@ -94,8 +98,18 @@ inline void emit_training(const GeneratorOptions& options, const std::string& sn
         flags += "rows >= " + std::to_string(plans[p].rows) + ", ";
       }
       const std::size_t count = node.reads_residual ? 5 : 4;
-      cases << "    case " << v << ": return " << fn << "(user_context, " << flags << "input, "
-            << (node.reads_residual ? "residual, " : "") << "packed, pre_activation, output);\n";
+      const std::string pass = "(user_context, " + flags + "input, " +
+                               (node.reads_residual ? "residual, " : "") +
+                               "packed, pre_activation, output);\n";
+      cases << "    case " << v << ":\n";
+      if (small_fallback) {
+        const std::string small =
+            node.train_forward + "__" + options.variant_names[v] + "__small__halide";
+        cases << "      if (rows < " << options.typical_batch << ") return " << small << pass;
+        source << "extern \"C\" int " << small << "(void*" << flag_types << buffers(count)
+               << ");\n";
+      }
+      cases << "      return " << fn << pass;
       source << "extern \"C\" int " << fn << "(void*" << flag_types << buffers(count) << ");\n";
     }
     source << head.str()
@@ -147,6 +161,13 @@ inline void emit_training(const GeneratorOptions& options, const std::string& sn
              << ".dimensions = " << shape.extents.size() << ";\n      " << g << ".dim = " << g
              << "_dims;\n";
         pass.push_back("&" + g);
+      }
+      if (small_fallback) {
+        const std::string small = function + "__" + options.variant_names[v] + "__small__halide";
+        body << "      if ((" << (sig.loss ? "io.output" : "io.doutput") << ")->dim[1].extent < "
+             << options.typical_batch << ") return " << small << "(user_context, " << join(pass)
+             << ");\n";
+        source << "extern \"C\" int " << small << "(void*" << buffers(pass.size()) << ");\n";
       }
       body << "      return " << fn << "(user_context, " << join(pass) << ");\n    }\n";
       source << "extern \"C\" int " << fn << "(void*" << buffers(pass.size()) << ");\n";
@@ -390,11 +411,11 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
           << "  static std::size_t selected_layout() noexcept { return "
              "variant_layouts[selected_variant_index()]; }\n";
   if (training != nullptr) {
-    emit_training(options, sname, layouts, *training, text);
+    emit_training(options, schedule, layouts, *training, text);
   } else {
     structs
-        << "  // No training kernels (nnfuse_add_network(... LOSS ...) makes them for naive and "
-           "manual).\n  static constexpr bool trains = false;\n";
+        << "  // No training kernels (nnfuse_add_network(... LOSS ...) makes them for every "
+           "schedule but fused).\n  static constexpr bool trains = false;\n";
   }
   structs << "};\n\n";
 }

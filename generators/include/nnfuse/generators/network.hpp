@@ -154,25 +154,30 @@ TrainingKernels compile_training(const GeneratorOptions& options, Schedule sched
         }
         kernels.nodes.push_back(node);
       });
+  // The optimizers update weights and state in place, which holds only for a schedule that writes
+  // each element once, after reading it: an autoscheduler's row gets `manual`'s (Adams2019's and
+  // Li2018's ShiftInwards tails recompute elements already updated: the seed network's weights
+  // were 1.6e-2 off after one SGD step).
+  const Schedule optimizer_schedule = is_autoscheduled(schedule) ? Schedule::manual : schedule;
   kernels.sgd = options.name + "__sgd" + suffix;
   compile_variants(
       [&](const Halide::Target& target, Schedule s) {
-        return build_sgd(target, layout_for(target).floats, s != Schedule::naive);
+        return build_sgd(target, layout_for(target).floats, detail::hand_tuned(s));
       },
-      kernels.sgd, schedule, options, objects);
+      kernels.sgd, optimizer_schedule, options, objects);
   kernels.adam = options.name + "__adam" + suffix;
   compile_variants(
       [&](const Halide::Target& target, Schedule s) {
-        return build_adam(target, layout_for(target).floats, s != Schedule::naive);
+        return build_adam(target, layout_for(target).floats, detail::hand_tuned(s));
       },
-      kernels.adam, schedule, options, objects);
+      kernels.adam, optimizer_schedule, options, objects);
   return kernels;
 }
 }  // namespace detail
 
 // Writes <output_dir>/nnfuse/generated/<name>.hpp, <name>_kernels.cpp, one object per kernel
 // and target, and <name>_kernels.a; returns the object files. With a Loss (CrossEntropy, MSE),
-// the `naive` and `manual` schedules also get training kernels (training.hpp).
+// every schedule but `fused` also gets training kernels (training.hpp).
 template <class Net, class Loss = NoLoss>
 std::vector<std::string> generate(const GeneratorOptions& options,
                                   const std::string& loss_type = {}) {
@@ -220,7 +225,8 @@ std::vector<std::string> generate(const GeneratorOptions& options,
         });
     std::optional<TrainingKernels> training;
     if constexpr (TrainingLoss<Loss>) {
-      if (schedule == Schedule::naive || schedule == Schedule::manual) {
+      // `fused`'s per-node kernels would be `manual`'s, so it has no training kernels of its own.
+      if (schedule != Schedule::fused) {
         training = detail::compile_training<Net, Loss>(options, schedule, loss_type, objects);
       }
     }

@@ -106,6 +106,12 @@ Halide::Expr lower_in_row(E expression, const Halide::Func& source, const Halide
   return lower(expression, context_at(at, values));
 }
 
+// Whether a schedule's training kernels are scheduled by hand here (`manual`); `naive` runs
+// Halide's defaults, and an autoscheduler plans the unscheduled pipeline (compile.hpp).
+inline bool hand_tuned(Schedule schedule) {
+  return schedule != Schedule::naive && !is_autoscheduled(schedule);
+}
+
 // Whether a backward loop of `macs` multiply-adds per call is worth a second thread: the forward's
 // threshold (schedules/manual.hpp). Unconditional threads made the seed network's step at B = 1
 // take 122 us on 2 threads against 46 us on one (every loop woke the pool for ~1 us of work).
@@ -163,6 +169,15 @@ detail::BuiltPipeline build_train_forward(const Halide::Target& target, Schedule
                                                      packed, layout, plan, true);
   schedule_single_node(schedule, pre, target);
   const Halide::Func z = pre.out;
+  // An autoscheduler may compute the epilogue's row reductions over rows rounded up past the
+  // batch (Adams2019 vectorizes them along b by 16), so there the epilogue reads z as an
+  // intermediate and the z output is a copy (reading the output buffer itself failed at batch 5:
+  // "Output buffer z is accessed at 19").
+  Halide::Func z_out = z;
+  if (is_autoscheduled(schedule)) {
+    z_out = Halide::Func("z_out");
+    z_out(z.args()) = z(z.args());
+  }
   detail::NodeFuncs epi;
   epi.batch = plan.batch;
   epi.in_width = static_cast<int>(Node::out_width);
@@ -175,7 +190,7 @@ detail::BuiltPipeline build_train_forward(const Halide::Target& target, Schedule
   const int width = static_cast<int>(Node::out_width);
   detail::constrain(input, static_cast<int>(Node::in_width));
   packed.dim(0).set_bounds(0, static_cast<int>(layout.floats));
-  for (const Halide::Func& f : {z, epi.out}) {
+  for (const Halide::Func& f : {z_out, epi.out}) {
     detail::constrain(f.output_buffer(), width);
     detail::estimate(f.output_buffer(), width, typical_batch);
   }
@@ -184,20 +199,24 @@ detail::BuiltPipeline build_train_forward(const Halide::Target& target, Schedule
   args.push_back(input);
   if (Node::adds_residual) {
     detail::constrain(residual, width);
+    detail::estimate(residual, width, typical_batch);
     args.push_back(residual);
   }
   args.push_back(packed);
-  return detail::BuiltPipeline{Halide::Pipeline({z, epi.out}), args};
+  return detail::BuiltPipeline{Halide::Pipeline({z_out, epi.out}), args};
 }
 
-// Node I's backward (with the loss when it is the last node), for `naive` or `manual`.
+// Node I's backward (with the loss when it is the last node). `manual` schedules it by hand,
+// `naive` only computes its shared intermediates at the root, and an autoscheduler's row gets the
+// pipeline unscheduled (compile.hpp plans it).
 template <class Net, std::size_t I, class Loss>
 detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule schedule,
                                      Precision precision, const PackedLayout& layout,
                                      int typical_batch, bool input_grad) {
   using Node = FusedNode<Net, I>;
   const BackwardSignature sig = backward_signature<Net, I, Loss>(input_grad);
-  const bool tuned = schedule != Schedule::naive;
+  const bool tuned = detail::hand_tuned(schedule);
+  const bool placed = !is_autoscheduled(schedule);
   const int width = static_cast<int>(Node::out_width);
   const int in_width = static_cast<int>(Node::in_width);
   const int batch = typical_batch;
@@ -243,8 +262,11 @@ detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule sche
       args.push_back(target_rows);
       const Halide::Expr scale = 1.0F / Halide::cast<float>(rows * width);
       const Halide::Expr diff = out(r.x, b) - target_rows(r.x, b);
-      loss_rows(b) = 0.0F;
-      loss_rows(b) += diff * diff * scale;
+      Halide::Func loss_sum("loss_sum");
+      loss_sum(b) = 0.0F;
+      loss_sum(b) += diff * diff * scale;
+      loss_rows(b) = loss_sum(b);
+      loss_intermediates.push_back(loss_sum);
       dy(n, b) = 2.0F * (out(n, b) - target_rows(n, b)) * scale;
     }
     args.push_back(out_param);
@@ -337,7 +359,10 @@ detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule sche
   dz_padded(n, b) = Halide::select(n < width, dz(Halide::min(n, width - 1), b), 0.0F);
 
   std::vector<Halide::Func> outputs;
-  if (sig.loss) outputs.push_back(loss_rows);
+  if (sig.loss) {
+    loss_rows.output_buffer().dim(0).set_estimate(0, batch);
+    outputs.push_back(loss_rows);
+  }
   Halide::Func dx("dx");
   if (sig.writes_input_grad) {
     if constexpr (Node::has_matmul) {
@@ -360,14 +385,17 @@ detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule sche
       lane_sums(j, k, b) = 0.0F;
       lane_sums(j, k, b) += dz_padded(nn, b) * w;
       Halide::RDom rj(0, lanes, "rj");
-      dx(k, b) = 0.0F;
-      dx(k, b) += lane_sums(rj.x, k, b);
+      Halide::Func dx_sum("dx_sum");
+      dx_sum(k, b) = 0.0F;
+      dx_sum(k, b) += lane_sums(rj.x, k, b);
+      dx(k, b) = dx_sum(k, b);
       if (tuned) {
         lane_sums.compute_at(dx, b).vectorize(j, std::min(lanes, epilogue_lanes(target)));
         lane_sums.update().vectorize(j, std::min(lanes, epilogue_lanes(target)));
-        dx.update().specialize(detail::worth_threads(rows * in_width * width)).parallel(b);
+        dx_sum.compute_at(dx, b);
+        dx.specialize(detail::worth_threads(rows * in_width * width)).parallel(b);
       }
-      lane_sums.bound(j, 0, lanes);
+      if (placed) lane_sums.bound(j, 0, lanes);  // (an autoscheduler refuses a partial bound)
     } else {
       dx(k, b) = dz(k, b);
       if (tuned) detail::schedule_elementwise(dx, target, true, rows, in_width);
@@ -476,31 +504,47 @@ detail::BuiltPipeline build_backward(const Halide::Target& target, Schedule sche
                            "'s gradients are not in its tensors' order");
   }
   for (std::size_t i = 0; i < tensor_grads.size(); ++i) {
-    Halide::Func& g = tensor_grads[i];
+    Halide::Func sum = tensor_grads[i];
     const PackedTensor& t = layout.at(tensor_names[i]);
+    // A sum's output is a copy of it: an update of an output buffer may be given aligned vector
+    // loads of it (Mullapudi2016's dX, vectorized along k, faulted on a caller's 16-byte
+    // aligned buffer), so every output of these pipelines is a pure Func.
+    Halide::Func g = sum;
+    if (sum.has_update_definition()) {
+      g = Halide::Func(sum.name() + "_out");
+      g(sum.args()) = sum(sum.args());
+    }
     const GradientShape shape = gradient_shape(t);
     Halide::OutputImageParam buffer = g.output_buffer();
     for (std::size_t d = 0; d < shape.extents.size(); ++d) {
-      buffer.dim(static_cast<int>(d)).set_bounds(0, shape.extents[d]).set_stride(shape.strides[d]);
+      buffer.dim(static_cast<int>(d))
+          .set_bounds(0, shape.extents[d])
+          .set_estimate(0, shape.extents[d])
+          .set_stride(shape.strides[d]);
     }
     if (tuned && t.cols == 0) {
-      g.vectorize(g.args()[0], epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
-      g.update()
-          .reorder(g.args()[0], rb.x)
-          .vectorize(g.args()[0], epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
+      const Halide::Var g0 = g.args()[0];
+      g.vectorize(g0, epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
+      sum.compute_root().vectorize(g0, epilogue_lanes(target), Halide::TailStrategy::RoundUp);
+      sum.update().reorder(g0, rb.x).vectorize(g0, epilogue_lanes(target),
+                                               Halide::TailStrategy::GuardWithIf);
+    } else if (placed && t.cols == 0) {
+      sum.compute_root();
     }
     outputs.push_back(g);
   }
 
   // Every intermediate at the root: dZ is read by dX, dW and db.
-  dz_padded.compute_root();
+  if (placed) {
+    dz_padded.compute_root();
+    dy.compute_root();
+    dy_row.compute_root();
+    for (Halide::Func& f : loss_intermediates) f.compute_root();
+    if (sig.loss) loss_rows.compute_root();
+  }
   if (tuned) {
     dz_padded.vectorize(n, epilogue_lanes(target), Halide::TailStrategy::RoundUp);
   }
-  dy.compute_root();
-  dy_row.compute_root();
-  for (Halide::Func& f : loss_intermediates) f.compute_root();
-  if (sig.loss) loss_rows.compute_root();
   return detail::BuiltPipeline{Halide::Pipeline(outputs), args};
 }
 
@@ -516,6 +560,10 @@ inline detail::BuiltPipeline build_sgd(const Halide::Target& target, std::size_t
   Halide::Param<float> lr("lr");
   Halide::Param<float> momentum("momentum");
   Halide::Param<float> weight_decay("weight_decay");
+  // Typical values, for the autoschedulers' cost models (which need every scalar's).
+  lr.set_estimate(0.01F);
+  momentum.set_estimate(0.9F);
+  weight_decay.set_estimate(0.0F);
   Halide::Var i("i");
   // One Func of two values, so each element's velocity and weight are updated in one loop.
   Halide::Func step("sgd_step");
@@ -524,8 +572,8 @@ inline detail::BuiltPipeline build_sgd(const Halide::Target& target, std::size_t
   step(i) = {v, weights(i) - lr * v};
   const int size = static_cast<int>(floats);
   for (Halide::ImageParam* p : {&weights, &grads, &velocity}) p->dim(0).set_bounds(0, size);
-  // (The second output is constrained to the first's bounds by Halide.)
-  step.output_buffers()[0].dim(0).set_bounds(0, size);
+  // (The other outputs are constrained to the first's bounds by Halide.)
+  step.output_buffers()[0].dim(0).set_bounds(0, size).set_estimate(0, size);
   if (tuned) detail::schedule_optimizer(step, i, target);
   return detail::BuiltPipeline{Halide::Pipeline(step),
                                {lr, momentum, weight_decay, weights, grads, velocity}};
@@ -549,6 +597,13 @@ inline detail::BuiltPipeline build_adam(const Halide::Target& target, std::size_
   Halide::Param<float> weight_decay("weight_decay");
   Halide::Param<float> step_size("step_size");
   Halide::Param<float> bias_correction2_sqrt("bias_correction2_sqrt");
+  // torch.optim.Adam's defaults at its first step, for the autoschedulers' cost models.
+  beta1.set_estimate(0.9F);
+  beta2.set_estimate(0.999F);
+  eps.set_estimate(1e-8F);
+  weight_decay.set_estimate(0.0F);
+  step_size.set_estimate(1e-2F);
+  bias_correction2_sqrt.set_estimate(0.0316F);
   Halide::Var i("i");
   // Strict: under Halide's fast-math flags LLVM rewrites β·a + (1 - β)·b as b + β·(a - b), which
   // for v (a = v, b = d², often a << b) loses v to cancellation (measured: the unvectorized
@@ -565,7 +620,8 @@ inline detail::BuiltPipeline build_adam(const Halide::Target& target, std::size_
   for (Halide::ImageParam* p : {&weights, &grads, &exp_avg, &exp_avg_sq}) {
     p->dim(0).set_bounds(0, size);
   }
-  step.output_buffers()[0].dim(0).set_bounds(0, size);
+  // (The other outputs are constrained to the first's bounds by Halide.)
+  step.output_buffers()[0].dim(0).set_bounds(0, size).set_estimate(0, size);
   if (tuned) detail::schedule_optimizer(step, i, target);
   return detail::BuiltPipeline{Halide::Pipeline(step),
                                {beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt,

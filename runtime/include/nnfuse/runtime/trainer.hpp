@@ -115,8 +115,8 @@ template <class Compiled, Optimizer Opt = Sgd>
 class Trainer {
   static_assert(Compiled::trains,
                 "nnfuse::Trainer: this schedule has no training kernels; build the network with "
-                "nnfuse_add_network(... LOSS nnfuse::CrossEntropy | nnfuse::MSE) and the naive "
-                "or manual schedule");
+                "nnfuse_add_network(... LOSS nnfuse::CrossEntropy | nnfuse::MSE) and a schedule "
+                "other than fused");
 
  public:
   using network = typename Compiled::network;
