@@ -140,16 +140,14 @@ inline Halide::Expr flush_subnormal(const Halide::Expr& e) {
   return Halide::select(Halide::abs(e) < std::numeric_limits<float>::min(), 0.0F, e);
 }
 
-// An optimizer's elementwise kernel over the packed buffer: vectors of the target's width, in
-// parallel chunks of 64 vectors.
+// An optimizer's elementwise kernel over the packed buffer: vectors of the target's width, on one
+// thread. Split across threads in chunks of 64 vectors, the seed network's 101 k floats made its
+// step at B = 1 take 96 us on 2 threads against 44 on one; on one thread, 40 us on both
+// (scripts/bench.sh --filter 'BM_TrainStep/seed/manual', medians of 6). (A network large enough
+// to gain from a second thread here is not among the tested ones.)
 inline void schedule_optimizer(Halide::Func step, const Halide::Var& i,
                                const Halide::Target& target) {
-  const Halide::Var io("io");
-  const Halide::Var ii("ii");
-  const int lanes = epilogue_lanes(target);
-  step.split(i, io, ii, lanes * 64, Halide::TailStrategy::GuardWithIf)
-      .vectorize(ii, lanes, Halide::TailStrategy::GuardWithIf)
-      .parallel(io);
+  step.vectorize(i, epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
 }
 
 }  // namespace detail
