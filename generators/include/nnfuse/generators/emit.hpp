@@ -164,9 +164,10 @@ inline void emit_training(const GeneratorOptions& options, Schedule schedule,
       }
       if (small_fallback) {
         const std::string small = function + "__" + options.variant_names[v] + "__small__halide";
-        body << "      if ((" << (sig.loss ? "io.output" : "io.doutput") << ")->dim[1].extent < "
-             << options.typical_batch << ") return " << small << "(user_context, " << join(pass)
-             << ");\n";
+        const std::string rows = sig.loss ? "io.output" : "io.doutput";
+        body << "      if (" << rows << " != nullptr && " << rows << "->dimensions == 2 && " << rows
+             << "->dim[1].extent < " << options.typical_batch << ") return " << small
+             << "(user_context, " << join(pass) << ");\n";
         source << "extern \"C\" int " << small << "(void*" << buffers(pass.size()) << ");\n";
       }
       body << "      return " << fn << "(user_context, " << join(pass) << ");\n    }\n";
@@ -413,9 +414,8 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
   if (training != nullptr) {
     emit_training(options, schedule, layouts, *training, text);
   } else {
-    structs
-        << "  // No training kernels (nnfuse_add_network(... LOSS ...) makes them for every "
-           "schedule but fused).\n  static constexpr bool trains = false;\n";
+    structs << "  // No training kernels (nnfuse_add_network(... LOSS ...) makes them for every "
+               "schedule but fused).\n  static constexpr bool trains = false;\n";
   }
   structs << "};\n\n";
 }

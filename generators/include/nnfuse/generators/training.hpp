@@ -558,10 +558,6 @@ inline detail::BuiltPipeline build_sgd(const Halide::Target& target, std::size_t
   Halide::Param<float> lr("lr");
   Halide::Param<float> momentum("momentum");
   Halide::Param<float> weight_decay("weight_decay");
-  // Typical values, for the autoschedulers' cost models (which need every scalar's).
-  lr.set_estimate(0.01F);
-  momentum.set_estimate(0.9F);
-  weight_decay.set_estimate(0.0F);
   Halide::Var i("i");
   // One Func of two values, so each element's velocity and weight are updated in one loop.
   Halide::Func step("sgd_step");
@@ -571,7 +567,7 @@ inline detail::BuiltPipeline build_sgd(const Halide::Target& target, std::size_t
   const int size = static_cast<int>(floats);
   for (Halide::ImageParam* p : {&weights, &grads, &velocity}) p->dim(0).set_bounds(0, size);
   // (The other outputs are constrained to the first's bounds by Halide.)
-  step.output_buffers()[0].dim(0).set_bounds(0, size).set_estimate(0, size);
+  step.output_buffers()[0].dim(0).set_bounds(0, size);
   if (tuned) detail::schedule_optimizer(step, i, target);
   return detail::BuiltPipeline{Halide::Pipeline(step),
                                {lr, momentum, weight_decay, weights, grads, velocity}};
@@ -595,13 +591,6 @@ inline detail::BuiltPipeline build_adam(const Halide::Target& target, std::size_
   Halide::Param<float> weight_decay("weight_decay");
   Halide::Param<float> step_size("step_size");
   Halide::Param<float> bias_correction2_sqrt("bias_correction2_sqrt");
-  // torch.optim.Adam's defaults at its first step, for the autoschedulers' cost models.
-  beta1.set_estimate(0.9F);
-  beta2.set_estimate(0.999F);
-  eps.set_estimate(1e-8F);
-  weight_decay.set_estimate(0.0F);
-  step_size.set_estimate(1e-2F);
-  bias_correction2_sqrt.set_estimate(0.0316F);
   Halide::Var i("i");
   // Strict: under Halide's fast-math flags LLVM rewrites β·a + (1 - β)·b as b + β·(a - b), which
   // for v (a = v, b = d², often a << b) loses v to cancellation (measured: the unvectorized
@@ -619,7 +608,7 @@ inline detail::BuiltPipeline build_adam(const Halide::Target& target, std::size_
     p->dim(0).set_bounds(0, size);
   }
   // (The other outputs are constrained to the first's bounds by Halide.)
-  step.output_buffers()[0].dim(0).set_bounds(0, size).set_estimate(0, size);
+  step.output_buffers()[0].dim(0).set_bounds(0, size);
   if (tuned) detail::schedule_optimizer(step, i, target);
   return detail::BuiltPipeline{Halide::Pipeline(step),
                                {beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt,
