@@ -2,7 +2,8 @@
 #                    [TARGETS host | x86-64-multi | <halide target>...]
 #                    [SCHEDULES <names from schedules.def: naive manual fused mullapudi2016 ...>]
 #                    [TYPICAL_BATCH <rows>] [MACHINE_PARAMS <parallelism,llc_bytes,balance>]
-#                    [PRECISION fast|exact] [LOSS nnfuse::CrossEntropy|nnfuse::MSE] [EMIT_STMT])
+#                    [PRECISION fast|exact] [LOSS nnfuse::CrossEntropy|nnfuse::MSE] [EMIT_STMT]
+#                    [STATISTICS])
 #
 # Generates kernels for the network type declared in the spec header at build time and makes a
 # static library <name> (alias nnfuse::<name>) with the generated header
@@ -22,6 +23,9 @@
 # LOSS also generates training kernels (training forward, backward with the loss fused into the
 # last node, SGD and Adam) for every schedule but fused (its per-node kernels would be manual's),
 # the autoschedulers' included, which nnfuse::Trainer runs.
+# STATISTICS also generates statistics kernels for every schedule but fused: per node with an
+# activation, the training forward's outputs and per-unit counts of active (z > 0), saturated and
+# zero outputs over a call's rows, which nnfuse::Statistics accumulates (Model and Trainer).
 # EMIT_STMT also writes each kernel's lowered Halide statement (<kernel>__<variant>__halide.stmt)
 # next to it, for reading what a schedule became.
 # Networks given the same GENERATOR (in one directory) are compiled by one generator program,
@@ -165,6 +169,9 @@ macro(_nnfuse_add_cross_network)
   if(arg_EMIT_STMT)
     string(APPEND host_call " EMIT_STMT")
   endif()
+  if(arg_STATISTICS)
+    string(APPEND host_call " STATISTICS")
+  endif()
   if(arg_LOSS)
     string(APPEND host_call " LOSS [==[${arg_LOSS}]==]")
   endif()
@@ -238,7 +245,7 @@ find_package(nnfuse REQUIRED CONFIG PATHS [==[@NNFUSE_CROSS_PACKAGE_DIR@]==] NO_
 endfunction()
 
 function(nnfuse_add_network name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "EMIT_STMT"
+  cmake_parse_arguments(PARSE_ARGV 1 arg "EMIT_STMT;STATISTICS"
                         "SPEC;NETWORK;GENERATOR;TYPICAL_BATCH;MACHINE_PARAMS;PRECISION;LOSS"
                         "TARGETS;SCHEDULES")
   if(NOT arg_SPEC OR NOT arg_NETWORK)
@@ -377,6 +384,10 @@ function(nnfuse_add_network name)
   if(arg_EMIT_STMT)
     set(emit_stmt 1)
   endif()
+  set(statistics 0)
+  if(arg_STATISTICS)
+    set(statistics 1)
+  endif()
   # Halide's warnings and the autoschedulers' logs go to a log next to the kernels unless
   # NNFUSE_VERBOSE_GENERATORS asks for them on the terminal (a failure is shown either way).
   set(log_args "")
@@ -403,7 +414,8 @@ function(nnfuse_add_network name)
       COMMAND ${generator} --network ${name} --output-dir "${out}" --schedules "${schedules_arg}"
               --targets "${targets_arg}" --variants "${variants_arg}" --plugins "${plugins_arg}"
               --typical-batch ${arg_TYPICAL_BATCH} --machine-params "${arg_MACHINE_PARAMS}"
-              --emit-stmt ${emit_stmt} --precision ${arg_PRECISION} ${log_args}
+              --emit-stmt ${emit_stmt} --statistics ${statistics} --precision ${arg_PRECISION}
+              ${log_args}
       DEPENDS ${generator}
       COMMENT "nnfuse: generating ${name} (${schedules_arg} for ${targets_arg}, ${arg_PRECISION}${loss_comment})"
       VERBATIM)

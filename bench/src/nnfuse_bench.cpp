@@ -6,6 +6,9 @@
 //   BM_Sweep/<net>/<schedule>/<variant>/B:<batch>           the seed network, B = 1 ... 64
 //   BM_Elementwise/<net>/<schedule>/<variant>/64MiB         an activation over 4096 x 4096 floats
 //   BM_TrainStep/<net>/<schedule>/<variant>/B:<batch>       one SGD step of the seed network
+//   BM_Statistics/<net>/<schedule>/<variant>/B:<batch>[/histogram]
+//                                        the seed network's forward through its statistics kernels
+//                                        (unit counts; with the pre-activation histogram)
 //   BM_Runtime/session_call                                   the runtime's own cost of a call
 // and the machine's BM_PeakFma and BM_Copy/64MiB. Each output is checked once against the
 // float64 reference before it is timed.
@@ -14,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -26,6 +30,7 @@
 
 #include <nnfuse/runtime/model.hpp>
 #include <nnfuse/runtime/session.hpp>
+#include <nnfuse/runtime/statistics.hpp>
 #include <nnfuse/runtime/trainer.hpp>
 
 #include "common.hpp"
@@ -257,6 +262,48 @@ void add_training_steps() {
       typename Compiled::schedules{});
 }
 
+// The seed network's forward through its statistics kernels (Model::forward with a Statistics),
+// the selected variant, against BM_Forward of the same schedule and batch: what counting costs.
+// Checked once against the float64 reference, as the forward is.
+template <class Compiled>
+void add_statistics() {
+  using C = typename Compiled::case_type;
+  using Net = typename C::network;
+  std::apply(
+      [&](auto... schedule) {
+        auto add_schedule = [&](auto s) {
+          using Schedule = decltype(s);
+          if constexpr (Schedule::has_statistics) {
+            for (const std::size_t batch : C::batches) {
+              for (const bool histogram : {false, true}) {
+                const std::string name = "BM_Statistics/" + std::string(Schedule::name) + "/" +
+                                         std::string(Schedule::schedule) + "/" +
+                                         std::string(Schedule::selected_variant()) +
+                                         batch_suffix(batch) + (histogram ? "/histogram" : "");
+                add({name, static_cast<double>(nnfuse::graph<Net>::flops(batch)), 0,
+                     [name, batch, histogram] {
+                       struct Fixture : ModelFixture<Schedule> {
+                         using ModelFixture<Schedule>::ModelFixture;
+                         std::optional<nnfuse::Statistics<Schedule>> statistics;
+                       };
+                       auto f = std::make_shared<Fixture>(shared_problem<Net>(batch, 1.0F));
+                       f->statistics.emplace(histogram ? std::optional(nnfuse::HistogramRange{})
+                                                       : std::nullopt);
+                       f->model.forward(f->session, f->problem->input, f->output, *f->statistics);
+                       check_rows<Net>(name, *f->problem, f->output);
+                       return std::function<void()>([f] {
+                         f->model.forward(f->session, f->problem->input, f->output, *f->statistics);
+                       });
+                     }});
+              }
+            }
+          }
+        };
+        (add_schedule(schedule), ...);
+      },
+      typename Compiled::schedules{});
+}
+
 template <class Compiled>
 void add_compiled(std::string_view kind, float range, bool per_byte, bool with_nodes) {
   using C = typename Compiled::case_type;
@@ -307,6 +354,7 @@ void register_all(const Options& options) {
   add_compiled<compiled_seed>("BM_Forward", 1.0F, false, true);
   add_sweep<compiled_seed>();
   add_training_steps<compiled_seed>();
+  add_statistics<compiled_seed>();
   add_all(compiled_layers{}, "BM_Forward", 1.0F, false);
   // Elementwise inputs span [-6, 6]: both branches and the saturating ranges of every activation.
   add_all(compiled_elementwise{}, "BM_Elementwise", 6.0F, true);

@@ -48,6 +48,75 @@ struct GeneratedText {
   std::ostringstream source;   // entry points, pack functions and dispatchers
 };
 
+// Per node the dispatcher `<member><k>(user_context, variant, input, residual, packed,
+// pre_activation, output[, counts])` of a training-forward-like kernel (`function` of each node:
+// the training forward, or the statistics kernel with its counts), with the entry points' row-plan
+// flags and an autoscheduled kernel's fallback below the typical batch. A node without such a
+// kernel (it keeps no z) runs its forward kernel and writes only the output.
+inline void emit_forward_dispatchers(const GeneratorOptions& options, Schedule schedule,
+                                     const std::string& ns, const std::vector<TrainingNode>& nodes,
+                                     std::string TrainingNode::*function, const std::string& member,
+                                     bool counts, std::ostringstream& source) {
+  const bool small_fallback = info(schedule).small_batch_fallback;
+  auto buffers = [](std::size_t count) {
+    std::string list;
+    for (std::size_t i = 0; i < count; ++i) list += ", halide_buffer_t*";
+    return list;
+  };
+  const std::string counts_param = counts ? ", halide_buffer_t* counts" : "";
+  const std::string counts_arg = counts ? ", counts" : "";
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    const TrainingNode& node = nodes[k];
+    const std::string& kernel = node.*function;
+    std::ostringstream head;
+    head << "int " << ns << "::" << member << k
+         << "(void* user_context, std::size_t variant, halide_buffer_t* input, halide_buffer_t* "
+            "residual, halide_buffer_t* packed, halide_buffer_t* pre_activation, "
+            "halide_buffer_t* output"
+         << counts_param << ") noexcept {\n";
+    if (kernel.empty()) {
+      // The node's forward kernel (its C entry point, which passes the row-plan flags).
+      source << head.str() << "  (void)pre_activation;\n  (void)residual;\n"
+             << (counts ? "  (void)counts;\n" : "") << "  switch (variant) {\n";
+      for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+        source << "    case " << v << ": return " << node.forward << "__"
+               << options.variant_names[v] << "(user_context, input, "
+               << (node.reads_residual ? "residual, " : "") << "packed, output);\n";
+      }
+      source << "    default: return -1;\n  }\n}\n";
+      continue;
+    }
+    std::ostringstream cases;
+    for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
+      const std::string fn = kernel + "__" + options.variant_names[v] + "__halide";
+      const std::vector<RowPlan> plans = row_plans(Halide::Target(options.targets[v]));
+      std::string flag_types;
+      std::string flags;
+      for (std::size_t p = 0; p + 1 < plans.size(); ++p) {
+        flag_types += ", bool";
+        flags += "rows >= " + std::to_string(plans[p].rows) + ", ";
+      }
+      const std::size_t count = (node.reads_residual ? 5 : 4) + (counts ? 1 : 0);
+      const std::string pass = "(user_context, " + flags + "input, " +
+                               (node.reads_residual ? "residual, " : "") +
+                               "packed, pre_activation, output" + counts_arg + ");\n";
+      cases << "    case " << v << ":\n";
+      if (small_fallback) {
+        const std::string small = kernel + "__" + options.variant_names[v] + "__small__halide";
+        cases << "      if (rows < " << options.typical_batch << ") return " << small << pass;
+        source << "extern \"C\" int " << small << "(void*" << flag_types << buffers(count)
+               << ");\n";
+      }
+      cases << "      return " << fn << pass;
+      source << "extern \"C\" int " << fn << "(void*" << flag_types << buffers(count) << ");\n";
+    }
+    source << head.str()
+           << "  (void)residual;\n  const int rows = input != nullptr && input->dimensions == 2 ? "
+              "input->dim[1].extent : 0;\n  switch (variant) {\n"
+           << cases.str() << "    default: return -1;\n  }\n}\n";
+  }
+}
+
 // The C++ around one schedule's training kernels (training.hpp): their declarations, the entry
 // points of the training forward (which pass the row-plan flags), the dispatchers (to the variant
 // the caller names: a Trainer trains on one variant), which cut each node's gradient buffers out
@@ -68,55 +137,8 @@ inline void emit_training(const GeneratorOptions& options, Schedule schedule,
     for (std::size_t i = 0; i < count; ++i) list += ", halide_buffer_t*";
     return list;
   };
-  // Training forward: entry points with the flags, and the dispatchers.
-  for (std::size_t k = 0; k < node_count; ++k) {
-    const TrainingNode& node = training.nodes[k];
-    std::ostringstream head;
-    head << "int " << ns << "::train_forward" << k
-         << "(void* user_context, std::size_t variant, halide_buffer_t* input, halide_buffer_t* "
-            "residual, halide_buffer_t* packed, halide_buffer_t* pre_activation, "
-            "halide_buffer_t* output) noexcept {\n";
-    if (node.train_forward.empty()) {
-      // The node's forward kernel (its C entry point, which passes the row-plan flags).
-      source << head.str() << "  (void)pre_activation;\n  (void)residual;\n  switch (variant) {\n";
-      for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
-        source << "    case " << v << ": return " << node.forward << "__"
-               << options.variant_names[v] << "(user_context, input, "
-               << (node.reads_residual ? "residual, " : "") << "packed, output);\n";
-      }
-      source << "    default: return -1;\n  }\n}\n";
-      continue;
-    }
-    std::ostringstream cases;
-    for (std::size_t v = 0; v < options.variant_names.size(); ++v) {
-      const std::string fn = node.train_forward + "__" + options.variant_names[v] + "__halide";
-      const std::vector<RowPlan> plans = row_plans(Halide::Target(options.targets[v]));
-      std::string flag_types;
-      std::string flags;
-      for (std::size_t p = 0; p + 1 < plans.size(); ++p) {
-        flag_types += ", bool";
-        flags += "rows >= " + std::to_string(plans[p].rows) + ", ";
-      }
-      const std::size_t count = node.reads_residual ? 5 : 4;
-      const std::string pass = "(user_context, " + flags + "input, " +
-                               (node.reads_residual ? "residual, " : "") +
-                               "packed, pre_activation, output);\n";
-      cases << "    case " << v << ":\n";
-      if (small_fallback) {
-        const std::string small =
-            node.train_forward + "__" + options.variant_names[v] + "__small__halide";
-        cases << "      if (rows < " << options.typical_batch << ") return " << small << pass;
-        source << "extern \"C\" int " << small << "(void*" << flag_types << buffers(count)
-               << ");\n";
-      }
-      cases << "      return " << fn << pass;
-      source << "extern \"C\" int " << fn << "(void*" << flag_types << buffers(count) << ");\n";
-    }
-    source << head.str()
-           << "  (void)residual;\n  const int rows = input != nullptr && input->dimensions == 2 ? "
-              "input->dim[1].extent : 0;\n  switch (variant) {\n"
-           << cases.str() << "    default: return -1;\n  }\n}\n";
-  }
+  emit_forward_dispatchers(options, schedule, ns, training.nodes, &TrainingNode::train_forward,
+                           "train_forward", false, source);
   // Backward: the arguments a signature takes, in the order training.hpp builds them.
   auto backward_dispatcher = [&](const std::string& member, const std::string& function,
                                  const BackwardSignature& sig) {
@@ -259,11 +281,52 @@ inline void emit_training(const GeneratorOptions& options, Schedule schedule,
           << "> backward_nodes{" << list("backward") << "};\n";
 }
 
+// The statistics kernels' dispatchers (training.hpp's unit_counts) and the struct's members.
+inline void emit_statistics(const GeneratorOptions& options, Schedule schedule,
+                            const std::vector<TrainingNode>& nodes, GeneratedText& text) {
+  const std::string sname = to_string(schedule);
+  const std::string ns = "nnfuse::generated::" + options.name + "::" + sname;
+  emit_forward_dispatchers(options, schedule, ns, nodes, &TrainingNode::statistics, "statistics",
+                           true, text.source);
+  const std::size_t count = nodes.size();
+  std::ostringstream& structs = text.structs;
+  structs
+      << "  // Statistics (nnfuse_add_network(... STATISTICS)): per node that keeps z, a kernel "
+         "writing the\n  // training forward's z and y and, per unit, the rows of the call "
+         "with z > 0, with\n  // |f'(z)| < saturation_threshold * saturation_slopes[node] and "
+         "with y == 0 (int32 [3][N]).\n  static constexpr bool has_statistics = true;\n"
+      << "  static constexpr double saturation_threshold = " << std::to_string(saturation_threshold)
+      << ";\n"
+      << "  static constexpr std::array<bool, " << count << "> counts_units{"
+      << join(nodes, [](const TrainingNode& n) { return n.statistics.empty() ? "false" : "true"; })
+      << "};\n  // max |f'| of each node's epilogue (0: no saturation count).\n"
+      << "  static constexpr std::array<double, " << count << "> saturation_slopes{"
+      << join(nodes,
+              [](const TrainingNode& n) {
+                std::ostringstream v;
+                v.precision(17);
+                v << n.max_slope;
+                return v.str();
+              })
+      << "};\n";
+  std::string list;
+  for (std::size_t k = 0; k < count; ++k) {
+    structs << "  static int statistics" << k
+            << "(void* user_context, std::size_t variant, halide_buffer_t* input, "
+               "halide_buffer_t* residual, halide_buffer_t* packed, halide_buffer_t* "
+               "pre_activation, halide_buffer_t* output, halide_buffer_t* counts) noexcept;\n";
+    list += (k ? ", &statistics" : "&statistics") + std::to_string(k);
+  }
+  structs << "  static constexpr std::array<nnfuse::StatisticsFn, " << count
+          << "> statistics_nodes{" << list << "};\n";
+}
+
 // Appends one schedule's declarations, C entry points (which tell the Halide function which of
 // the micro-kernel's row plans the batch fills), pack functions, dispatchers and struct.
 inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
                           const VariantLayouts& layouts, const std::vector<Kernel>& node_kernels,
-                          const TrainingKernels* training, GeneratedText& text) {
+                          const TrainingKernels* training,
+                          const std::vector<TrainingNode>* statistics, GeneratedText& text) {
   const std::string sname = to_string(schedule);
   const std::string prefix = options.name + "__";
   std::ostringstream& decls = text.decls;
@@ -411,6 +474,13 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
              "variant_names[selected_variant_index()]; }\n"
           << "  static std::size_t selected_layout() noexcept { return "
              "variant_layouts[selected_variant_index()]; }\n";
+  if (statistics != nullptr) {
+    emit_statistics(options, schedule, *statistics, text);
+  } else {
+    structs
+        << "  // No statistics kernels (nnfuse_add_network(... STATISTICS) makes them for every "
+           "schedule but fused).\n  static constexpr bool has_statistics = false;\n";
+  }
   if (training != nullptr) {
     emit_training(options, schedule, layouts, *training, text);
   } else {

@@ -2,7 +2,7 @@
 //   <generator> --network NAME --output-dir DIR --schedules naive,manual --targets T1,T2
 //               --variants V1,V2 [--plugins P1.so,P2.so] [--typical-batch 32]
 //               [--machine-params parallelism,llc_bytes,balance] [--log FILE]
-//               [--emit-stmt 0|1] [--precision fast|exact]
+//               [--emit-stmt 0|1] [--precision fast|exact] [--statistics 0|1]
 // It writes DIR/nnfuse/generated/NAME.hpp, DIR/NAME_kernels.cpp and DIR/NAME_kernels.a, and
 // exits non-zero with a message naming the bad argument on misuse. With --log, what Halide
 // prints (its warnings, the autoschedulers' logs) goes to FILE instead of the terminal; a
@@ -137,6 +137,11 @@ inline int generator_main(int argc, char** argv, std::initializer_list<NetworkEn
           throw std::invalid_argument("--emit-stmt must be 0 or 1, not '" + value + "'");
         }
         options.emit_stmt = value == "1";
+      } else if (flag == "--statistics") {
+        if (value != "0" && value != "1") {
+          throw std::invalid_argument("--statistics must be 0 or 1, not '" + value + "'");
+        }
+        options.statistics = value == "1";
       } else {
         throw std::invalid_argument("unknown option " + flag);
       }

@@ -175,6 +175,40 @@ TrainingKernels compile_training(const GeneratorOptions& options, Schedule sched
 }
 }  // namespace detail
 
+namespace detail {
+// A schedule's statistics kernels (training.hpp's build_train_forward with `statistics`),
+// compiled for every target: one per node that keeps z.
+template <class Net>
+std::vector<TrainingNode> compile_statistics(const GeneratorOptions& options, Schedule schedule,
+                                             std::vector<std::string>& objects) {
+  using G = graph<Net>;
+  std::vector<TrainingNode> nodes;
+  const std::string suffix = "__" + to_string(schedule);
+  boost::hana::for_each(
+      boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<G::node_count>),
+      [&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        TrainingNode node;
+        const std::string base = options.name + "__" + node_name<Net, I>();
+        node.forward = base + suffix;
+        node.reads_residual = FusedNode<Net, I>::adds_residual;
+        if constexpr (keeps_pre_activation<Net, I>) {
+          node.statistics = base + "__statistics" + suffix;
+          node.max_slope = max_slope<Net, I>();
+          compile_variants(
+              [&](const Halide::Target& target, Schedule s) {
+                return build_train_forward<Net, I>(target, s, options.precision,
+                                                   packed_layout<Net>(schedule, target),
+                                                   options.typical_batch, true);
+              },
+              node.statistics, schedule, options, objects);
+        }
+        nodes.push_back(node);
+      });
+  return nodes;
+}
+}  // namespace detail
+
 // Writes <output_dir>/nnfuse/generated/<name>.hpp, <name>_kernels.cpp, one object per kernel
 // and target, and <name>_kernels.a; returns the object files. With a Loss (CrossEntropy, MSE),
 // every schedule but `fused` also gets training kernels (training.hpp).
@@ -230,8 +264,13 @@ std::vector<std::string> generate(const GeneratorOptions& options,
         training = detail::compile_training<Net, Loss>(options, schedule, loss_type, objects);
       }
     }
+    std::optional<std::vector<TrainingNode>> statistics;
+    if (options.statistics && schedule != Schedule::fused) {
+      statistics = detail::compile_statistics<Net>(options, schedule, objects);
+    }
     // ... -> emit.
-    emit_schedule(options, schedule, layouts, node_kernels, training ? &*training : nullptr, text);
+    emit_schedule(options, schedule, layouts, node_kernels, training ? &*training : nullptr,
+                  statistics ? &*statistics : nullptr, text);
   }
   write_outputs(options, text, objects);
   return objects;

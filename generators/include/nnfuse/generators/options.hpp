@@ -31,6 +31,9 @@ struct GeneratorOptions {
   std::string loss_type;
   // Also write each kernel's lowered statement (<kernel>__<variant>__halide.stmt).
   bool emit_stmt = false;
+  // Also make the statistics kernels (per node that keeps z: the training forward's outputs and
+  // per-unit counts, training.hpp's unit_counts) for every schedule but fused.
+  bool statistics = false;
 };
 
 }  // namespace nnfuse::generators

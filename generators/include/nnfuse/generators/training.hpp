@@ -15,6 +15,7 @@
 //   dW = dZᵀ·X, db = Σ_b dZ, dX = dZ·W   (dX skipped for the first node unless asked)
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <limits>
 #include <stdexcept>
@@ -25,8 +26,10 @@
 
 #include <Halide.h>
 #include <boost/hana/for_each.hpp>
+#include <boost/hana/length.hpp>
 
 #include <nnfuse/dsl/derivative.hpp>
+#include <nnfuse/dsl/eval.hpp>
 #include <nnfuse/dsl/graph.hpp>
 #include <nnfuse/dsl/loss.hpp>
 #include <nnfuse/dsl/vjp.hpp>
@@ -150,14 +153,82 @@ inline void schedule_optimizer(Halide::Func step, const Halide::Var& i,
   step.vectorize(i, epilogue_lanes(target), Halide::TailStrategy::GuardWithIf);
 }
 
+// max |f'| of node I's epilogue over z in [-32, 32] (step 1/128, the maxima of the catalog's
+// derivatives lie well inside), or 0 when the node counts no saturation: its epilogue reads a
+// run-time parameter (PReLU's alpha, a residual) or it ends in a row-wise activation.
+template <class Net, std::size_t I>
+double max_slope() {
+  using Node = FusedNode<Net, I>;
+  using E = typename Node::epilogue_type;
+  constexpr bool has_parameters = decltype(boost::hana::length(parameters_of(E{})))::value != 0;
+  if constexpr (Node::has_row_epilogue || has_parameters) {
+    return 0.0;
+  } else {
+    double slope = 0.0;
+    for (int i = -32 * 128; i <= 32 * 128; ++i) {
+      const double d = std::fabs(eval(derivative(E{}), static_cast<double>(i) / 128.0));
+      if (d > slope) slope = d;  // (NaN never is)
+    }
+    return slope;
+  }
+}
+
+// What a statistics kernel counts per unit n over the rows of one call (int32 [N][3]):
+//   counts(n, 0)  rows with z > 0 (active: for the ReLU family, the unit passes its input on)
+//   counts(n, 1)  rows with |f'(z)| < saturation_threshold · max |f'| (saturated; 0 when
+//                 max_slope is 0)
+//   counts(n, 2)  rows whose output is exactly 0 (sparsity)
+// NaN counts as none of them (comparisons with NaN are false).
+struct UnitCounts {
+  Halide::Func sums;    // the reductions, an intermediate
+  Halide::Func counts;  // the output, a copy of `sums`
+};
+template <class Net, std::size_t I>
+UnitCounts unit_counts(const Halide::Func& z, const Halide::Func& y, const Halide::Expr& rows,
+                       Precision precision) {
+  using Node = FusedNode<Net, I>;
+  using E = typename Node::epilogue_type;
+  const Halide::Var n = z.args()[0];
+  const Halide::Var b = z.args()[1];
+  const Halide::Type evaluation = evaluation_type(precision);
+  const double slope = max_slope<Net, I>();
+  Halide::Func saturated("saturated" + std::to_string(I));
+  saturated(n, b) = Halide::cast<bool>(false);
+  if constexpr (!Node::has_row_epilogue &&
+                decltype(boost::hana::length(parameters_of(E{})))::value == 0) {
+    if (slope > 0.0) {
+      const LowerContext at_z{
+          Halide::cast(evaluation, z(n, b)), [](std::string_view) { return Halide::Expr(); }, {}};
+      saturated(n, b) = Halide::abs(lower(derivative(E{}), at_z)) <
+                        Halide::cast(evaluation, Halide::Expr(saturation_threshold * slope));
+    }
+  }
+  const Halide::RDom r(0, rows, "stat_row" + std::to_string(I));
+  const Halide::Var c("c");
+  Halide::Func sums("unit_count_sums" + std::to_string(I));
+  sums(n, c) = 0;
+  // Units past the width (a vector's rounding) read the last one's rows and are never copied out.
+  const Halide::Expr unit = Halide::min(n, static_cast<int>(Node::out_width) - 1);
+  sums(n, 0) += Halide::select(z(unit, r) > 0.0F, 1, 0);
+  sums(n, 1) += Halide::select(saturated(unit, r), 1, 0);
+  sums(n, 2) += Halide::select(y(unit, r) == 0.0F, 1, 0);
+  // The output is a pure copy: a vectorized update of an output buffer got aligned loads of it
+  // (the caller's buffer is 16-byte aligned), as the training forward's outputs did.
+  Halide::Func counts("unit_counts" + std::to_string(I));
+  counts(n, c) = sums(n, c);
+  return {sums, counts};
+}
+
 }  // namespace detail
 
 // Node I's training forward: z = X·Wᵀ + b with the node's forward plan (the schedule's micro-
-// kernel), and y = epilogue(z) from z; both are outputs.
+// kernel), and y = epilogue(z) from z; both are outputs. With `statistics`, the statistics
+// kernel: the same two outputs, bit for bit, and the per-unit counts of the call's rows
+// (`unit_counts`) as a third.
 template <class Net, std::size_t I>
 detail::BuiltPipeline build_train_forward(const Halide::Target& target, Schedule schedule,
                                           Precision precision, const PackedLayout& layout,
-                                          int typical_batch) {
+                                          int typical_batch, bool statistics = false) {
   using Node = FusedNode<Net, I>;
   Halide::ImageParam input(Halide::Float(32), 2, "input");
   Halide::ImageParam residual(Halide::Float(32), 2, "residual");
@@ -201,7 +272,32 @@ detail::BuiltPipeline build_train_forward(const Halide::Target& target, Schedule
     args.push_back(residual);
   }
   args.push_back(packed);
-  return detail::BuiltPipeline{Halide::Pipeline({z_out, epi.out}), args};
+  std::vector<Halide::Func> outputs{z_out, epi.out};
+  if (statistics) {
+    auto [sums, counts] = detail::unit_counts<Net, I>(z, epi.out, plan.batch, precision);
+    Halide::OutputImageParam buffer = counts.output_buffer();
+    buffer.dim(0).set_bounds(0, width);
+    buffer.dim(1).set_bounds(0, 3).set_stride(width);
+    buffer.set_estimates({{0, width}, {0, 3}});
+    if (!is_autoscheduled(schedule)) {
+      // Along the units, one vector per row: each row's z and y are read once.
+      sums.compute_root();
+      const Halide::Var n = sums.args()[0];
+      const int lanes = epilogue_lanes(target);
+      for (int u = 0; u < 3; ++u) {
+        const Halide::RVar row = sums.rvars(u)[0];
+        sums.update(u).reorder(n, row);
+        if (schedule != Schedule::naive) {
+          sums.update(u).vectorize(n, lanes, Halide::TailStrategy::RoundUp);
+        }
+      }
+      if (schedule != Schedule::naive) {
+        counts.vectorize(counts.args()[0], lanes, Halide::TailStrategy::GuardWithIf);
+      }
+    }
+    outputs.push_back(counts);
+  }
+  return detail::BuiltPipeline{Halide::Pipeline(outputs), args};
 }
 
 // Node I's backward (with the loss when it is the last node). `manual` schedules it by hand,

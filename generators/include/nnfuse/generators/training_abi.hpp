@@ -43,10 +43,16 @@ inline GradientShape gradient_shape(const PackedTensor& t) {
   return {{cols, rows}, {1, cols}};
 }
 
+// A unit is saturated at z when |f'(z)| < saturation_threshold · max |f'| (vanishing gradients:
+// sigmoid beyond ±5.99, tanh beyond ±2.99); statistics kernels count it (training.hpp).
+inline constexpr double saturation_threshold = 0.01;
+
 // One node's training kernels (function names without the variant).
 struct TrainingNode {
   std::string train_forward;  // empty: the node keeps no z, its forward kernel serves
   std::string forward;        // the node's forward kernel
+  std::string statistics;     // the statistics kernel (empty where train_forward is)
+  double max_slope = 0.0;     // its saturation count's max |f'| (0: it counts none)
   bool reads_residual = false;
   std::string backward;
   BackwardSignature signature;

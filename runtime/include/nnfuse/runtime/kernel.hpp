@@ -27,6 +27,14 @@ using TrainForwardFn = int (*)(void* user_context, std::size_t variant, halide_b
                                halide_buffer_t* residual, halide_buffer_t* packed,
                                halide_buffer_t* pre_activation, halide_buffer_t* output) noexcept;
 
+// A node's statistics kernel (nnfuse_add_network(... STATISTICS)): a training forward's z and y,
+// and per unit n the counts of the call's rows as int32 [3][N] (row 0: z > 0; row 1: saturated,
+// |f'(z)| below the threshold; row 2: y == 0). A node that counts nothing writes only y.
+using StatisticsFn = int (*)(void* user_context, std::size_t variant, halide_buffer_t* input,
+                             halide_buffer_t* residual, halide_buffer_t* packed,
+                             halide_buffer_t* pre_activation, halide_buffer_t* output,
+                             halide_buffer_t* counts) noexcept;
+
 // The buffers of a node's backward kernel. `gradient` is the whole gradient buffer, in the
 // packed layout; the kernel writes its node's tensors in their places.
 struct BackwardBuffers {

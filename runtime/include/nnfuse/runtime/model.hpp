@@ -19,6 +19,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <HalideRuntime.h>
@@ -57,6 +58,9 @@ struct AlignedFloats {
   explicit AlignedFloats(std::size_t count);
 };
 }  // namespace detail
+
+template <class Compiled>
+requires(Compiled::has_statistics) class Statistics;
 
 template <class Compiled>
 class Model {
@@ -108,6 +112,33 @@ class Model {
   // target variant this CPU supports best (Compiled::selected_variant()).
   void forward(Session& session, std::span<const float> input, std::span<float> output) const {
     run(session, input, output, packed_, &Compiled::forward);
+  }
+
+  // The same through the statistics kernels (nnfuse_add_network(... STATISTICS); include
+  // <nnfuse/runtime/statistics.hpp>): the same output, bit for bit, node by node on the
+  // selected variant, each activation layer's counts of these rows added to `statistics`.
+  template <class Stats>
+  requires(Compiled::has_statistics&& std::is_same_v<Stats, Statistics<Compiled>>) void forward(
+      Session& session, std::span<const float> input, std::span<float> output,
+      Stats& statistics) const {
+    const std::size_t batch = check(input, output);
+    statistics.reserve(batch);
+    detail::VectorBuffer weights(packed_.data.get(), packed_.size);
+    constexpr std::size_t nodes = graph<network>::node_count;
+    auto tensor = [&](std::size_t t) -> const float* {
+      return t == 0 ? input.data() : statistics.output(t - 1);
+    };
+    for (std::size_t i = 0; i < nodes; ++i) {
+      const auto& node = graph<network>::nodes[i];
+      detail::RowsBuffer in(tensor(node.input_tensor), node.in_width, batch);
+      detail::RowsBuffer residual(tensor(node.residual_source), node.out_width, batch);
+      float* y = i + 1 == nodes ? output.data() : statistics.output(i);
+      const Session::Call call = session.begin_call();
+      const int code = statistics.run_node(call.user_context(), Compiled::selected_variant_index(),
+                                           i, &in.buffer, &residual.buffer, &weights.buffer,
+                                           statistics.pre_activation(i), y, batch);
+      if (code != 0) detail::throw_kernel_error(Compiled::name, code, session.last_error());
+    }
   }
 
   // data[b] = network(data[b]) in place, for a network that is one elementwise node (an

@@ -39,6 +39,7 @@
 #include <nnfuse/runtime/kernel.hpp>
 #include <nnfuse/runtime/model.hpp>
 #include <nnfuse/runtime/session.hpp>
+#include <nnfuse/runtime/statistics.hpp>
 #include <nnfuse/weights/safetensors.hpp>
 
 namespace nnfuse {
@@ -161,11 +162,35 @@ class Trainer {
   // One optimizer step on a batch (inputs [batch, in_width]); returns the mean loss before the
   // update.
   float step(Session& session, std::span<const float> inputs, Targets targets) {
+    return step_with(session, inputs, targets, static_cast<std::nullptr_t*>(nullptr));
+  }
+  // The same through the statistics kernels (nnfuse_add_network(... STATISTICS)): the same
+  // outputs and gradients, bit for bit, and each activation layer's counts of the batch added to
+  // `statistics` (statistics.hpp), at the weights before the update.
+  template <class Stats>
+  requires(Compiled::has_statistics&& std::is_same_v<Stats, Statistics<Compiled>>) float step(
+      Session& session, std::span<const float> inputs, Targets targets, Stats& statistics) {
+    return step_with(session, inputs, targets, &statistics);
+  }
+
+  // The loss and every parameter's gradient at the current weights, without an update (read
+  // them with gradient_parameters()); with `input_gradient` ([batch, in_width]), dLoss/dinput
+  // too.
+  float gradients(Session& session, std::span<const float> inputs, Targets targets,
+                  std::span<float> input_gradient = {}) {
+    return gradients_with(session, inputs, targets, input_gradient,
+                          static_cast<std::nullptr_t*>(nullptr));
+  }
+
+ private:
+  template <class Stats>
+  float step_with(Session& session, std::span<const float> inputs, Targets targets,
+                  Stats* statistics) {
     if (const char* bad = optimizer_.invalid()) {
       throw std::invalid_argument(name("step") + ": " + std::string(Opt::name) +
                                   " hyperparameter " + bad + " is out of range");
     }
-    const float loss = gradients(session, inputs, targets);
+    const float loss = gradients_with(session, inputs, targets, {}, statistics);
     detail::VectorBuffer weights(weights_.data.get(), weights_.size);
     detail::VectorBuffer gradient(gradient_.data.get(), gradient_.size);
     detail::VectorBuffer first(state_[0].data.get(), state_[0].size);
@@ -185,17 +210,16 @@ class Trainer {
     return loss;
   }
 
-  // The loss and every parameter's gradient at the current weights, without an update (read
-  // them with gradient_parameters()); with `input_gradient` ([batch, in_width]), dLoss/dinput
-  // too.
-  float gradients(Session& session, std::span<const float> inputs, Targets targets,
-                  std::span<float> input_gradient = {}) {
+  template <class Stats>
+  float gradients_with(Session& session, std::span<const float> inputs, Targets targets,
+                       std::span<float> input_gradient, Stats* statistics) {
     const std::size_t batch = check_arguments(inputs, targets, input_gradient);
     reserve(batch);
-    forward_pass(session, inputs, batch);
+    forward_pass(session, inputs, batch, statistics);
     return backward_pass(session, inputs, targets, input_gradient, batch);
   }
 
+ public:
   // The weights and the last gradients, in PyTorch's layout (graph<network>::parameters).
   [[nodiscard]] std::vector<float> parameters() const { return unpacked(weights_); }
   [[nodiscard]] std::vector<float> gradient_parameters() const { return unpacked(gradient_); }
@@ -397,7 +421,9 @@ class Trainer {
     return t == 0 ? inputs.data() : outputs_[t - 1]->data.get();
   }
 
-  void forward_pass(Session& session, std::span<const float> inputs, std::size_t batch) {
+  template <class Stats>
+  void forward_pass(Session& session, std::span<const float> inputs, std::size_t batch,
+                    Stats* statistics) {
     detail::VectorBuffer packed(weights_.data.get(), weights_.size);
     for (std::size_t i = 0; i < node_count; ++i) {
       const auto& node = G::nodes[i];
@@ -408,10 +434,16 @@ class Trainer {
                                                    : outputs_[i]->data.get();
       detail::RowsBuffer pre(z, node.out_width, batch);
       const Session::Call call = session.begin_call();
-      check(session, "training forward",
-            Compiled::train_forward_nodes[i](call.user_context(), variant_, &in.buffer,
-                                             &residual.buffer, &packed.buffer, &pre.buffer,
-                                             &out.buffer));
+      if constexpr (std::is_same_v<Stats, std::nullptr_t>) {
+        check(session, "training forward",
+              Compiled::train_forward_nodes[i](call.user_context(), variant_, &in.buffer,
+                                               &residual.buffer, &packed.buffer, &pre.buffer,
+                                               &out.buffer));
+      } else {
+        check(session, "statistics",
+              statistics->run_node(call.user_context(), variant_, i, &in.buffer, &residual.buffer,
+                                   &packed.buffer, z, outputs_[i]->data.get(), batch));
+      }
     }
   }
 
