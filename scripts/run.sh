@@ -2,7 +2,8 @@
 # The main job: installs what is missing, builds the release preset (which generates the seed
 # network's kernels), prints the activation table, then runs the seed network 784 -> 128 ReLU
 # -> 10 on a batch of 32 with PyTorch's weights, for every schedule built, trains it (and its
-# PReLU twin) on Fashion-MNIST, and compares the schedules with the peers on the seed network
+# PReLU twin) on Fashion-MNIST, compares eight hidden activations on it (dead and saturated units
+# counted by the statistics kernels), and compares the schedules with the peers on the seed network
 # (scripts/bench.sh --quick).
 #   NNFUSE_STAGES="build run" scripts/run.sh   runs a subset of the stages
 set -euo pipefail
@@ -65,10 +66,24 @@ stage_train() {
   done
 }
 
+# The seed tutorial's comparison of activations, measured: the seed architecture with eight hidden
+# activations, 3 epochs each, units counted by the statistics kernels, then the dying-ReLU runs;
+# the never-active counts are recounted with a PyTorch forward hook and the plots drawn.
+stage_compare() {
+  local example=build/release/examples/compare_activations out=build/release/compare_activations
+  if [[ ! -x "$example" ]]; then
+    echo "error: $example was not built" >&2
+    return 1
+  fi
+  nnfuse_cmd "$example" --out "$out"
+  nnfuse_cmd /usr/bin/python3 tools/never_active_torch.py "$out"
+  nnfuse_cmd /usr/bin/python3 tools/plot_activations.py "$out"
+}
+
 # The schedule comparison: the seed network and its layers, nnfuse's schedules against every
 # peer found, 3 rounds (scripts/bench.sh; the full benchmark is `scripts/bench.sh`).
 stage_bench() { nnfuse_cmd scripts/bench.sh --quick; }
 
-STAGES=(setup configure build run train bench)
+STAGES=(setup configure build run train compare bench)
 
 nnfuse_main_stages "${STAGES[@]}"

@@ -23,7 +23,6 @@
 // nnfuse::Model and its test accuracy printed next to the trainer's (exit status 1 if they
 // differ; 2 for a bad command line, 1 for a missing or damaged data file).
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -46,6 +45,8 @@
 #include <nnfuse/generated/fashion_relu.hpp>
 #include <nnfuse/runtime/trainer.hpp>
 
+#include "recipe.hpp"
+
 namespace {
 
 struct Options {
@@ -57,33 +58,17 @@ struct Options {
   std::filesystem::path out = "fashion_mnist_run";
 };
 
-constexpr std::size_t kBatch = 32;
+using fashion::accuracy;
+using fashion::initial_parameters;
+using fashion::kBatch;
+using fashion::parse_number;
 constexpr const char* kUsage =
     "usage: train_fashion_mnist [--activation relu|prelu] [--epochs N] [--lr RATE] [--seed N]\n"
     "                           [--data DIR] [--out DIR]\n";
 
-template <class T>
-T parse_number(std::string_view flag, std::string_view text) {
-  T value{};
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc{} || end != text.data() + text.size()) {
-    throw std::invalid_argument(std::string(flag) + ": \"" + std::string(text) +
-                                "\" is not a number");
-  }
-  return value;
-}
-
 Options parse(int argc, char** argv) {
   Options options;
-  const std::vector<std::string_view> args(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view flag = args[i];
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (i + 1 == args.size()) throw std::invalid_argument(std::string(flag) + " needs a value");
-    const std::string_view value = args[++i];
+  fashion::for_each_flag(argc, argv, kUsage, [&](std::string_view flag, std::string_view value) {
     if (flag == "--activation") {
       if (value != "relu" && value != "prelu") {
         throw std::invalid_argument("--activation: \"" + std::string(value) +
@@ -107,47 +92,8 @@ Options parse(int argc, char** argv) {
     } else {
       throw std::invalid_argument("unknown option " + std::string(flag));
     }
-  }
+  });
   return options;
-}
-
-// PyTorch's default init of nn.Linear (both tensors uniform in ±1/sqrt(fan_in)), PReLU's 0.25.
-template <class Net>
-std::vector<float> initial_parameters(std::uint64_t seed) {
-  using G = nnfuse::graph<Net>;
-  std::vector<float> block(G::parameter_bytes / sizeof(float), 0.0F);
-  nnfuse::data::SplitMix64 rng(seed + 1);
-  std::size_t fan_in = 0;
-  for (const nnfuse::ParameterInfo& p : G::parameters) {
-    float* values = block.data() + p.offset_bytes / sizeof(float);
-    if (p.rank == 1 && !p.name.ends_with(".bias")) {  // a PReLU alpha
-      std::fill_n(values, p.count, 0.25F);
-      continue;
-    }
-    if (p.rank == 2) fan_in = p.shape[1];
-    const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-    for (std::size_t i = 0; i < p.count; ++i) {
-      const double u = static_cast<double>(rng.next() >> 40U) * 0x1p-24;
-      values[i] = static_cast<float>((2.0 * u - 1.0) * bound);
-    }
-  }
-  return block;
-}
-
-// Percent of rows whose largest output is at their label.
-template <class Compiled>
-double accuracy(const nnfuse::Model<Compiled>& model, nnfuse::Session& session,
-                const nnfuse::data::LabelledImages& set, std::vector<float>& scores) {
-  constexpr std::size_t classes = nnfuse::graph<typename Compiled::network>::out_width;
-  scores.resize(set.labels.size() * classes);
-  model.forward(session, set.images.pixels, scores);
-  std::size_t right = 0;
-  for (std::size_t i = 0; i < set.labels.size(); ++i) {
-    const float* row = scores.data() + i * classes;
-    const auto best = static_cast<std::int32_t>(std::max_element(row, row + classes) - row);
-    right += best == set.labels[i] ? 1 : 0;
-  }
-  return 100.0 * static_cast<double>(right) / static_cast<double>(set.labels.size());
 }
 
 // A progress bar on a terminal (nothing when stderr is a file or a pipe).
@@ -204,14 +150,8 @@ void train(const Options& options, const nnfuse::data::FashionMnist& data) {
     double loss_sum = 0.0;
     const auto start = std::chrono::steady_clock::now();
     for (std::size_t first = 0; first < rows; first += kBatch) {
-      const std::size_t count = std::min(kBatch, rows - first);
-      for (std::size_t r = 0; r < count; ++r) {
-        const std::size_t image = order[first + r];
-        std::copy_n(
-            train_set.images.pixels.begin() + static_cast<std::ptrdiff_t>(image * G::in_width),
-            G::in_width, batch_pixels.begin() + static_cast<std::ptrdiff_t>(r * G::in_width));
-        batch_labels[r] = train_set.labels[image];
-      }
+      const std::size_t count =
+          fashion::gather_batch(train_set, order, first, G::in_width, batch_pixels, batch_labels);
       const float loss = trainer.step(session, std::span(batch_pixels).first(count * G::in_width),
                                       std::span<const std::int32_t>(batch_labels).first(count));
       loss_sum += static_cast<double>(loss) * static_cast<double>(count);
