@@ -26,6 +26,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <numbers>
 #include <optional>
 #include <span>
@@ -198,15 +199,16 @@ Run train(const std::string& experiment, const std::string& activation, Opt opti
   for (std::size_t bin = 0; bin < hidden.histogram.size(); ++bin) {
     double low = range.low + width * static_cast<double>(bin);
     double high = low + width;
+    constexpr double inf = std::numeric_limits<double>::infinity();
     if (bin == range.bins) {
-      low = -INFINITY;
+      low = -inf;
       high = range.low;
     } else if (bin == range.bins + 1) {
       low = range.high;
-      high = INFINITY;
+      high = inf;
     } else if (bin == range.bins + 2) {
-      low = NAN;
-      high = NAN;
+      low = std::numeric_limits<double>::quiet_NaN();
+      high = low;
     }
     files.histograms << experiment << ',' << activation << ',' << bin << ',' << low << ',' << high
                      << ',' << hidden.histogram[bin] << '\n';

@@ -244,14 +244,15 @@ TEST(Statistics, CountsAddUpOverCallsAndReset) {
   using C = nnfuse::generated::test_train_mlp::manual;
   using Net = C::network;
   const auto model = nnfuse::Model<C>::from_parameters(nnfuse_test::random_parameters<Net>(17));
-  const auto input = nnfuse_test::random_floats(12 * 784, 19, 1.0F);
+  constexpr std::ptrdiff_t first_rows = std::ptrdiff_t{5} * 784;
+  const auto input = nnfuse_test::random_floats(std::size_t{12} * 784, 19, 1.0F);
   nnfuse::Session session;
   nnfuse::Statistics<C> whole(nnfuse::HistogramRange{});
   nnfuse::Statistics<C> parts(nnfuse::HistogramRange{});
   (void)outputs_of(model, session, input, &whole);
-  (void)outputs_of(model, session, std::vector<float>(input.begin(), input.begin() + 5 * 784),
+  (void)outputs_of(model, session, std::vector<float>(input.begin(), input.begin() + first_rows),
                    &parts);
-  (void)outputs_of(model, session, std::vector<float>(input.begin() + 5 * 784, input.end()),
+  (void)outputs_of(model, session, std::vector<float>(input.begin() + first_rows, input.end()),
                    &parts);
   const auto& a = whole.layers()[0];
   const auto& b = parts.layers()[0];
