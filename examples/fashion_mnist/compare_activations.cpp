@@ -286,7 +286,7 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     if (options.epochs > 0) {
       std::printf(
-          "compare_activations: 784 -> 128 -> 10 on Fashion-MNIST, Adam lr 1e-3 cosine over %d "
+          "The comparison: 784 -> 128 -> 10 on Fashion-MNIST, Adam lr 1e-3 cosine over %d "
           "epochs, batch %zu, seed %llu\n",
           options.epochs, fashion::kBatch, static_cast<unsigned long long>(options.seed));
       const nnfuse::Adam adam{.lr = 1e-3F};
@@ -312,7 +312,7 @@ int main(int argc, char** argv) {
       print_comparison(runs);
     }
     if (options.dying_epochs > 0) {
-      std::printf("\ncompare_activations: dying ReLU, SGD lr %g momentum 0.9 for %d epochs\n",
+      std::printf("\nDying ReLU: SGD lr %g momentum 0.9 for %d epochs\n",
                   static_cast<double>(options.dying_lr), options.dying_epochs);
       const nnfuse::Sgd sgd{.lr = options.dying_lr, .momentum = 0.9F};
       const std::string d = "dying";
@@ -326,7 +326,7 @@ int main(int argc, char** argv) {
           train<gen::fashion_prelu::manual>(d, "prelu", sgd, false, e, options, data, files));
       print_dying(runs, options.dying_lr);
     }
-    std::printf("\ncompare_activations: %.1f s in all; results in %s\n",
+    std::printf("\n%.1f s in all; results in %s\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                 options.out.c_str());
     return 0;

@@ -1,7 +1,8 @@
 // The main job's seed-network demo: loads the PyTorch weights of 784 -> 128 ReLU -> 10
 // (mnist_mlp.safetensors, made by make_weights.py), runs a batch of 32 through every schedule
 // built, and prints the output shape, the largest difference to PyTorch's output and to the
-// DSL's scalar reference, and the median time per forward.
+// DSL's scalar reference, and the median time per forward; then each fused node's time by its
+// spec name (nnfuse::profile) for the manual schedule.
 //   mnist_demo [data directory]   (default: this example's source folder)
 #include <algorithm>
 #include <chrono>
@@ -16,6 +17,7 @@
 
 #include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/mnist_mlp.hpp>  // made by nnfuse_add_network(mnist_mlp ...)
+#include <nnfuse/runtime/profile.hpp>
 
 namespace {
 
@@ -77,6 +79,12 @@ int main(int argc, char** argv) try {
               "max |y - PyTorch|", "max |y - reference|", "time per forward (median)");
   std::apply([&](auto... schedule) { (run<decltype(schedule)>(dir, input, torch_output), ...); },
              nnfuse::generated::mnist_mlp::schedules{});
+  using Manual = nnfuse::generated::mnist_mlp::manual;
+  const nnfuse::Model<Manual> model(dir / "mnist_mlp.safetensors");
+  nnfuse::Session session;
+  std::printf("\nper fused node, manual/%s (nnfuse::profile, medians of 200 calls):\n%s",
+              std::string(Manual::selected_variant()).c_str(),
+              nnfuse::profile(model, session, input, 200).to_string().c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "mnist_demo: %s\n", e.what());

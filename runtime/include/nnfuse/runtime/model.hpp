@@ -19,6 +19,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -57,6 +58,14 @@ struct AlignedFloats {
   std::size_t size = 0;
   explicit AlignedFloats(std::size_t count);
 };
+// Fused node i's name in the spec's words (`fc1_relu`): its kernel name
+// `<net>__<node>__<schedule>` without the network and the schedule.
+template <class Compiled>
+std::string_view node_label(std::size_t i) {
+  const std::string_view function = Compiled::node_names[i];
+  const std::size_t prefix = Compiled::name.size() + 2;
+  return function.substr(prefix, function.size() - prefix - 2 - Compiled::schedule.size());
+}
 }  // namespace detail
 
 template <class Compiled>

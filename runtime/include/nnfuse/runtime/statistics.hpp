@@ -101,9 +101,7 @@ requires(Compiled::has_statistics) class Statistics {
     for (std::size_t i = 0; i < node_count; ++i) {
       if (!Compiled::counts_units[i]) continue;
       LayerStatistics layer;
-      layer.name = std::string(Compiled::node_names[i].substr(
-          Compiled::name.size() + 2,
-          Compiled::node_names[i].size() - Compiled::name.size() - 4 - Compiled::schedule.size()));
+      layer.name = std::string(detail::node_label<Compiled>(i));
       layer.units = G::nodes[i].out_width;
       layer.counts_saturation = Compiled::saturation_slopes[i] > 0.0;
       layer.active.assign(layer.units, 0);
