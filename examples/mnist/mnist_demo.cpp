@@ -43,6 +43,7 @@ void run(const std::filesystem::path& dir, std::span<const float> input,
   const auto file = nnfuse::SafetensorsFile::open(dir / "mnist_mlp.safetensors");
   std::vector<float> params(nnfuse::graph<Net>::parameter_bytes / sizeof(float));
   std::vector<std::size_t> offsets;
+  offsets.reserve(nnfuse::graph<Net>::parameters.size());
   for (const auto& p : nnfuse::graph<Net>::parameters) offsets.push_back(p.offset_bytes / 4);
   nnfuse::load_float32(file, nnfuse::Model<Compiled>::expected_tensors(), params, offsets);
   const auto reference = nnfuse::reference_forward<Net>(params, input, batch);

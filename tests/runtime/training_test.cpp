@@ -36,9 +36,12 @@ namespace {
 
 // nnfuse's error may be this many times PyTorch float32's (both against float64), or this
 // floor: the sums run in different orders, and a tensor PyTorch happens to get nearly exact
-// (a bias gradient of a few terms) should not fail a kernel that is 1 ULP off.
+// (a gradient of a few terms) should not fail a kernel that is 2 half-ULPs off. PyTorch's float32
+// run differs between CPUs (its kernels dispatch on the ISA): on a 2-core AMD EPYC with AVX-512
+// the PReLU network's alpha gradient (7 terms per channel) had PyTorch at 9.96e-8 and `manual` at
+// 2.00e-7, 2.006x, which the Sapphire Rapids goldens had passed under a 2^-23 floor.
 constexpr double kErrorBar = 2.0;
-constexpr double kErrorFloor = 1.2e-7;  // 2^-23
+constexpr double kErrorFloor = 2.4e-7;  // 2^-22
 // The autoschedulers' forward sums each of K's terms in one chain (the hand-written schedules sum
 // blocks of at most 64, model_test's accumulation test), and their training forward feeds every
 // gradient: measured 3.0x PyTorch's error on the seed network's fc2.weight gradient at batch 33.

@@ -71,6 +71,15 @@ std::string_view node_label(std::size_t i) {
 template <class Compiled>
 requires(Compiled::has_statistics) class Statistics;
 
+namespace detail {
+// Whether Stats is Statistics<Compiled> (which exists only for a schedule with statistics
+// kernels); a trait, so that a constraint never names Statistics<Compiled> for one without.
+template <class Stats, class Compiled>
+inline constexpr bool is_statistics_for = false;
+template <class Compiled>
+inline constexpr bool is_statistics_for<Statistics<Compiled>, Compiled> = true;
+}  // namespace detail
+
 template <class Compiled>
 class Model {
  public:
@@ -127,9 +136,10 @@ class Model {
   // <nnfuse/runtime/statistics.hpp>): the same output, bit for bit, node by node on the
   // selected variant, each activation layer's counts of these rows added to `statistics`.
   template <class Stats>
-  requires(Compiled::has_statistics&& std::is_same_v<Stats, Statistics<Compiled>>) void forward(
-      Session& session, std::span<const float> input, std::span<float> output,
-      Stats& statistics) const {
+  requires(detail::is_statistics_for<Stats, Compiled>) void forward(Session& session,
+                                                                    std::span<const float> input,
+                                                                    std::span<float> output,
+                                                                    Stats& statistics) const {
     const std::size_t batch = check(input, output);
     statistics.reserve(batch);
     detail::VectorBuffer weights(packed_.data.get(), packed_.size);

@@ -168,8 +168,10 @@ class Trainer {
   // outputs and gradients, bit for bit, and each activation layer's counts of the batch added to
   // `statistics` (statistics.hpp), at the weights before the update.
   template <class Stats>
-  requires(Compiled::has_statistics&& std::is_same_v<Stats, Statistics<Compiled>>) float step(
-      Session& session, std::span<const float> inputs, Targets targets, Stats& statistics) {
+  requires(detail::is_statistics_for<Stats, Compiled>) float step(Session& session,
+                                                                  std::span<const float> inputs,
+                                                                  Targets targets,
+                                                                  Stats& statistics) {
     return step_with(session, inputs, targets, &statistics);
   }
 
