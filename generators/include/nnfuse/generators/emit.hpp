@@ -97,9 +97,11 @@ inline void emit_forward_dispatchers(const GeneratorOptions& options, Schedule s
         flags += "rows >= " + std::to_string(plans[p].rows) + ", ";
       }
       const std::size_t count = (node.reads_residual ? 5 : 4) + (counts ? 1 : 0);
-      const std::string pass = "(user_context, " + flags + "input, " +
-                               (node.reads_residual ? "residual, " : "") +
-                               "packed, pre_activation, output" + counts_arg + ");\n";
+      std::string pass = "(user_context, " + flags + "input, ";
+      pass += node.reads_residual ? "residual, " : "";
+      pass += "packed, pre_activation, output";
+      pass += counts_arg;
+      pass += ");\n";
       cases << "    case " << v << ":\n";
       if (small_fallback) {
         const std::string small = kernel + "__" + options.variant_names[v] + "__small__halide";
