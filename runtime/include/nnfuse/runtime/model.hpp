@@ -133,8 +133,9 @@ class Model {
   }
 
   // The same through the statistics kernels (nnfuse_add_network(... STATISTICS); include
-  // <nnfuse/runtime/statistics.hpp>): the same output, bit for bit, node by node on the
-  // selected variant, each activation layer's counts of these rows added to `statistics`.
+  // <nnfuse/runtime/statistics.hpp>): node by node on the selected variant, each activation
+  // layer's counts of these rows added to `statistics`; the output is forward()'s bit for bit
+  // (`naive`: within 2 ULP, its whole-network kernel evaluates the epilogue on z unstored).
   template <class Stats>
   requires(detail::is_statistics_for<Stats, Compiled>) void forward(Session& session,
                                                                     std::span<const float> input,

@@ -1,11 +1,11 @@
 // nnfuse::Statistics<Compiled>: what each activation layer's units do over a data set, counted by
 // the network's statistics kernels (nnfuse_add_network(... STATISTICS)). Each call of
 // `Model::forward(session, input, output, statistics)` or `Trainer::step(..., statistics)` runs
-// those kernels, whose outputs are bit for bit the plain ones, and adds their per-unit counts of
-// the call's rows: z > 0 (active), |f'(z)| < saturation_threshold · max |f'| (saturated) and
-// y == 0. `report()` gives per layer the sparsity (share of zero outputs), the units never active
-// over every row seen (CS231n's dead units, for ReLU; for Leaky ReLU and PReLU the same units
-// still pass a gradient through their slope), the share of saturated outputs and the units
+// those kernels, whose outputs are the training forward's bit for bit, and adds their per-unit
+// counts of the call's rows: z > 0 (active), |f'(z)| < saturation_threshold · max |f'| (saturated)
+// and y == 0. `layers()` gives per layer the sparsity (share of zero outputs), the units never
+// active over every row seen (CS231n's dead units, for ReLU; for Leaky ReLU and PReLU the same
+// units still pass a gradient through their slope), the share of saturated outputs and the units
 // saturated on every row, and, when asked for, a histogram of the pre-activations (a separate
 // pass over z in C++, not the kernels). Buffers are sized for the largest batch seen: a warmed
 // call allocates nothing. One Statistics serves one caller at a time, like a Session.
