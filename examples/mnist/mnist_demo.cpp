@@ -2,7 +2,8 @@
 // (mnist_mlp.safetensors, made by make_weights.py), runs a batch of 32 through every schedule
 // built, and prints the output shape, the largest difference to PyTorch's output and to the
 // DSL's scalar reference, and the median time per forward; then each fused node's time by its
-// spec name (nnfuse::profile) for the manual schedule.
+// spec name (nnfuse::profile) for the manual schedule, and which plan a call of 32 and of 1 row
+// takes in each schedule (nnfuse::describe).
 //   mnist_demo [data directory]   (default: this example's source folder)
 #include <algorithm>
 #include <chrono>
@@ -17,6 +18,7 @@
 
 #include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/mnist_mlp.hpp>  // made by nnfuse_add_network(mnist_mlp ...)
+#include <nnfuse/runtime/describe.hpp>
 #include <nnfuse/runtime/profile.hpp>
 
 namespace {
@@ -86,6 +88,15 @@ int main(int argc, char** argv) try {
   std::printf("\nper fused node, manual/%s (nnfuse::profile, medians of 200 calls):\n%s",
               std::string(Manual::selected_variant()).c_str(),
               nnfuse::profile(model, session, input, 200).to_string().c_str());
+  std::printf("\nwhich plan a call takes (nnfuse::describe):\n");
+  std::apply(
+      [](auto... schedule) {
+        for (const std::size_t rows : {batch, std::size_t{1}}) {
+          ((std::printf("%s", nnfuse::describe<decltype(schedule)>(rows).to_string().c_str())),
+           ...);
+        }
+      },
+      nnfuse::generated::mnist_mlp::schedules{});
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "mnist_demo: %s\n", e.what());

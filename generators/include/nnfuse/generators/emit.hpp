@@ -5,6 +5,7 @@
 // the dispatchers and the variant selection), and the archive of every kernel object.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -35,10 +36,13 @@ std::string join(const Items& items) {
   return join(items, [](const auto& item) { return item; });
 }
 
-// A compiled per-node kernel: <net>__<kernel>__<schedule>, and whether it reads a residual.
+// A compiled per-node kernel: <net>__<kernel>__<schedule>, whether it reads a residual, its
+// outputs and whether it has a matmul (which the micro-kernel's tiles cut).
 struct Kernel {
   std::string function;
   bool reads_residual;
+  int out_width;
+  bool matmul;
 };
 
 // The text of the generated files, gathered schedule by schedule.
@@ -323,6 +327,72 @@ inline void emit_statistics(const GeneratorOptions& options, Schedule schedule,
           << "> statistics_nodes{" << list << "};\n";
 }
 
+// The struct's tables nnfuse::describe reads (runtime/describe.hpp) to tell which plan a call
+// of a given batch takes: the schedule's plan family, the batch an autoscheduled plan was made
+// for (below it the entry points run `manual`'s plan), the thread thresholds, `fused`'s chunk
+// rows and, per variant and node, the tile of each row plan (layer_tiles, what `manual` runs).
+inline void emit_plans(const GeneratorOptions& options, Schedule schedule,
+                       const std::vector<Kernel>& node_kernels, std::ostringstream& structs) {
+  const ScheduleInfo& row = info(schedule);
+  const char* family = "nnfuse::PlanFamily::naive";
+  if (!row.autoscheduler.empty()) {
+    family = "nnfuse::PlanFamily::autoscheduled";
+  } else if (schedule == Schedule::fused && node_kernels.size() > 1) {
+    family = "nnfuse::PlanFamily::chunked";  // schedules/fused.hpp: one node is `manual`'s plan
+  } else if (row.micro_kernel) {
+    family = "nnfuse::PlanFamily::tiled";
+  }
+  const std::size_t variants = options.targets.size();
+  std::size_t most_plans = 0;
+  std::string chunk_rows;
+  std::string tables;
+  for (std::size_t v = 0; v < variants; ++v) {
+    const Halide::Target target(options.targets[v]);
+    chunk_rows += (v ? ", " : "") + std::to_string(fused_chunk_rows(target));
+    std::string nodes;
+    for (std::size_t k = 0; k < node_kernels.size(); ++k) {
+      std::string tiles;
+      std::size_t count = 0;
+      if (node_kernels[k].matmul) {
+        for (const LayerTile& tile : layer_tiles(target, node_kernels[k].out_width)) {
+          tiles += (count++ ? ", " : "") + std::string("nnfuse::TileShape{") +
+                   std::to_string(tile.rows) + ", " + std::to_string(tile.columns) + "}";
+        }
+      }
+      most_plans = std::max(most_plans, count);
+      nodes += (k ? ", " : "") + std::string("nnfuse::NodeTiles{") + std::to_string(count) + ", {" +
+               tiles + "}}";
+    }
+    tables += std::string(v ? ",\n      " : "      ") + "std::array<nnfuse::NodeTiles, " +
+              std::to_string(node_kernels.size()) + ">{" + nodes + "}";
+  }
+  structs << "  // Which plan a call takes (nnfuse::describe, <nnfuse/runtime/describe.hpp>).\n"
+          << "  static constexpr nnfuse::PlanFamily plan_family = " << family << ";\n"
+          << "  static constexpr std::string_view autoscheduler = \"" << row.autoscheduler
+          << "\";\n"
+          << "  // An autoscheduled plan was made for this batch and runs from it up; a smaller "
+             "batch runs\n  // `manual`'s tiles.\n"
+          << "  static constexpr std::size_t typical_batch = " << options.typical_batch << ";\n"
+          << "  static constexpr bool small_batch_fallback = "
+          << (row.small_batch_fallback ? "true" : "false") << ";\n"
+          << "  // From these many multiply-adds per call a node's tiles run on Halide's thread "
+             "pool, and\n  // a pass over rows without matmul from these many elements.\n"
+          << "  static constexpr std::size_t parallel_macs = " << parallel_threshold_macs << ";\n"
+          << "  static constexpr std::size_t parallel_elements = " << parallel_threshold_elements
+          << ";\n"
+          << "  // Per variant: `fused`'s rows per chunk (one micro-kernel tile).\n"
+          << "  static constexpr std::array<std::size_t, " << variants << "> chunk_rows{"
+          << chunk_rows << "};\n"
+          << "  // Per variant and node: the tile (rows x columns) of each of the micro-kernel's "
+             "row plans,\n  // tallest first; a batch takes the first whose rows it fills "
+             "(none: no matmul).\n"
+          << "  static_assert(nnfuse::max_row_plans >= " << most_plans
+          << ", \"more row plans than nnfuse::NodeTiles holds\");\n"
+          << "  static constexpr std::array<std::array<nnfuse::NodeTiles, " << node_kernels.size()
+          << ">, " << variants << "> node_tiles{\n"
+          << tables << "};\n";
+}
+
 // Appends one schedule's declarations, C entry points (which tell the Halide function which of
 // the micro-kernel's row plans the batch fills), pack functions, dispatchers and struct.
 inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
@@ -476,6 +546,7 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
              "variant_names[selected_variant_index()]; }\n"
           << "  static std::size_t selected_layout() noexcept { return "
              "variant_layouts[selected_variant_index()]; }\n";
+  emit_plans(options, schedule, node_kernels, structs);
   if (statistics != nullptr) {
     emit_statistics(options, schedule, *statistics, text);
   } else {

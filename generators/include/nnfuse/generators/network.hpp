@@ -255,7 +255,9 @@ std::vector<std::string> generate(const GeneratorOptions& options,
                                                          layout_for(target), batch);
               },
               fn, schedule, options, objects);
-          node_kernels.push_back({fn, FusedNode<Net, I>::adds_residual});
+          node_kernels.push_back({fn, FusedNode<Net, I>::adds_residual,
+                                  static_cast<int>(FusedNode<Net, I>::out_width),
+                                  FusedNode<Net, I>::has_matmul});
         });
     std::optional<TrainingKernels> training;
     if constexpr (TrainingLoss<Loss>) {

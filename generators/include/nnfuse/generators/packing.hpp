@@ -30,6 +30,25 @@ inline constexpr std::size_t tile_columns(std::size_t n, std::size_t panel) {
 }
 inline constexpr std::size_t packed_alignment_floats = 16;
 
+// The tile each of `target`'s row plans (tallest first) cuts a layer of `columns` outputs into:
+// the plan's rows by as many of its panels as divide the layer's padded panels. The `manual`
+// schedule runs these tiles, and the generated header lists them for nnfuse::describe.
+struct LayerTile {
+  int rows;
+  int columns;
+};
+inline std::vector<LayerTile> layer_tiles(const Halide::Target& target, int columns) {
+  const int panel = panel_columns(target, columns);
+  const int padded_panels = static_cast<int>(tile_columns(static_cast<std::size_t>(columns),
+                                                          static_cast<std::size_t>(panel))) /
+                            panel;
+  std::vector<LayerTile> tiles;
+  for (const RowPlan& plan : row_plans(target)) {
+    tiles.push_back({plan.rows, plan_panels(plan, padded_panels) * panel});
+  }
+  return tiles;
+}
+
 // Where each tensor of the parameter block lives in a schedule's packed buffer.
 struct PackedTensor {
   std::string name;

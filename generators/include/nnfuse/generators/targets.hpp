@@ -94,6 +94,20 @@ inline int panel_columns(const Halide::Target& target, int columns) {
   return std::min(mk.panel, std::max(1, vectors) * mk.lanes);
 }
 
+// Below this many multiply-adds per call a node's tiles run on one thread: waking Halide's pool
+// takes a few microseconds, the work of (32, 128, 10) is about one. A pass over rows without a
+// matmul (an elementwise node, a row-wise epilogue) goes parallel from a 16th of it in elements.
+inline constexpr int parallel_threshold_macs = 1 << 18;
+inline constexpr int parallel_threshold_elements = parallel_threshold_macs / 16;
+
+// Rows per chunk of the `fused` schedule: one micro-kernel tile. A chunk re-reads every
+// layer's weights from L2 as a row tile of `manual` re-reads its panel, so larger chunks save
+// nothing there, and the last chunk shifts inwards: measured on the seed network at B = 32,
+// 24-row chunks computed 48 rows and took 104 us against manual's 80 us.
+inline int fused_chunk_rows(const Halide::Target& target) {
+  return micro_kernel(target).rows;
+}
+
 // Floats per vector of an epilogue, which is evaluated in float64: one float register's worth
 // (two double registers). Measured on AVX2 (2026-11-27): 16-wide epilogues spilled and ran
 // GELU at 31 ns per element, slower than the unvectorized naive schedule.

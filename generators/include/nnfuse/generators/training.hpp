@@ -116,10 +116,10 @@ inline bool hand_tuned(Schedule schedule) {
 }
 
 // Whether a backward loop of `macs` multiply-adds per call is worth a second thread: the forward's
-// threshold (schedules/manual.hpp). Unconditional threads made the seed network's step at B = 1
+// threshold (targets.hpp). Unconditional threads made the seed network's step at B = 1
 // take 122 us on 2 threads against 46 us on one (every loop woke the pool for ~1 us of work).
 inline Halide::Expr worth_threads(const Halide::Expr& macs) {
-  return macs >= schedules::detail_manual::parallel_threshold_macs;
+  return macs >= parallel_threshold_macs;
 }
 
 // Rows [width][rows], vectorized along the row, parallel over rows when a call is large (as the

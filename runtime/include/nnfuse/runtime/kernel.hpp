@@ -7,11 +7,30 @@
 // ones its signature needs and ignores the rest).
 #pragma once
 
+#include <array>
 #include <cstddef>
 
 #include <HalideRuntime.h>
 
 namespace nnfuse {
+
+// How a schedule's kernels arrange a call (a generated struct's plan_family, read by
+// nnfuse::describe): `naive` loops; the micro-kernel's `tiled` row plans (`manual`); the whole
+// network per `chunked` block of rows (`fused`); an `autoscheduled` plan, made for the typical
+// batch, with `manual`'s tiles below it.
+enum class PlanFamily { naive, tiled, chunked, autoscheduled };
+
+// One tile of the micro-kernel: `rows` rows of X by `columns` output columns, all in registers.
+struct TileShape {
+  std::size_t rows = 0;
+  std::size_t columns = 0;
+};
+// A node's tiles on one target variant, one per row plan, tallest first (count 0: no matmul).
+inline constexpr std::size_t max_row_plans = 4;
+struct NodeTiles {
+  std::size_t count = 0;
+  std::array<TileShape, max_row_plans> tiles{};
+};
 
 using KernelFn = int (*)(void* user_context, halide_buffer_t* input, halide_buffer_t* residual,
                          halide_buffer_t* packed, halide_buffer_t* output) noexcept;

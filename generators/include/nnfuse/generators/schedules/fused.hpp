@@ -16,17 +16,6 @@
 
 namespace nnfuse::generators::schedules {
 
-namespace detail_fused {
-// Rows per chunk of the `fused` schedule: one micro-kernel tile. A chunk re-reads every
-// layer's weights from L2 as a row tile of `manual` re-reads its panel, so larger chunks save
-// nothing there, and the last chunk shifts inwards: measured on the seed network at B = 32,
-// 24-row chunks computed 48 rows and took 104 us against manual's 80 us.
-inline int fused_chunk_rows(const Halide::Target& target) {
-  return micro_kernel(target).rows;
-}
-
-}  // namespace detail_fused
-
 template <>
 struct plan<Schedule::fused> {
   static Halide::Func network(std::vector<detail::NodeFuncs>& nodes, const Halide::Target& target,
@@ -35,7 +24,7 @@ struct plan<Schedule::fused> {
       return schedules::plan<Schedule::manual>::network(nodes, target, plan, out_width);
     // A trivial output Func cut into chunks of rows, every node computed per chunk. A batch
     // smaller than a chunk is one chunk.
-    const int chunk_rows = detail_fused::fused_chunk_rows(target);
+    const int chunk_rows = fused_chunk_rows(target);
     const Halide::Func forward = nodes.back().out;
     Halide::Func result("result");
     const Halide::Var n("n");

@@ -20,10 +20,6 @@ namespace detail_manual {
 using detail::NodeFuncs;
 using detail::Placement;
 
-// Below this many multiply-adds per call a second thread costs more than it brings: waking
-// Halide's pool takes a few microseconds, the work of (32, 128, 10) is about one.
-inline constexpr int parallel_threshold_macs = 1 << 18;
-
 // The `manual` plan of a node with a matmul. A batch of at least `rows` rows is cut into
 // tiles of one weight panel (the target's micro-kernel, targets.hpp: 32 columns on AVX-512, 16
 // elsewhere) by `rows` rows; each tile accumulates X·Wᵀ over all of K in registers (k
@@ -49,13 +45,12 @@ inline constexpr int parallel_threshold_macs = 1 << 18;
 // with 16 x 12 tiles and 42.7 us with 32 x 8 (oneDNN 48.2 us in the same session).
 inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipeline_output,
                            bool threads) {
-  // The layout's panel width (the target's, or narrower for a narrow layer); weights in another
-  // layout (an autoscheduled kernel's small-batch fallback) take the target's.
-  const int panel = f.panel > 0 ? f.panel : panel_columns(target, f.out_width);
-  // Panels of the padded weights: a plan's tile is a divisor of them, so it never leaves them.
-  const int padded_panels = static_cast<int>(tile_columns(static_cast<std::size_t>(f.out_width),
-                                                          static_cast<std::size_t>(panel))) /
-                            panel;
+  // The panel width (the target's, or narrower for a narrow layer), as the packed layout has it
+  // (packing.hpp); weights in another layout (an autoscheduled kernel's small-batch fallback)
+  // are tiled the same way. Each plan's tile spans panels that divide the padded weights, so it
+  // never leaves them.
+  const int panel = panel_columns(target, f.out_width);
+  const std::vector<LayerTile> tiles = layer_tiles(target, f.out_width);
   Halide::Func y = f.elementwise;
   const Halide::Var n = y.args()[0];
   const Halide::Var b = y.args()[1];
@@ -88,11 +83,10 @@ inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipe
   for (const Halide::Expr& fills : f.plan_fills) stages.push_back(y.specialize(fills));
   stages.emplace_back(y);
   for (std::size_t p = 0; p < f.row_plans.size(); ++p) {
-    const RowPlan& row_plan = f.row_plans[p];
-    const int columns = plan_panels(row_plan, padded_panels) * panel;
+    const int columns = tiles[p].columns;
     // Not inside a fused chunk, which is itself one task.
-    if (threads) tile_plan(stages[p].specialize(worth_threads), columns, row_plan.rows, true);
-    tile_plan(stages[p], columns, row_plan.rows, false);
+    if (threads) tile_plan(stages[p].specialize(worth_threads), columns, tiles[p].rows, true);
+    tile_plan(stages[p], columns, tiles[p].rows, false);
 
     // The plan's accumulator: its tile, summed block by block, and the block's sum, every
     // element a register (the tile's running sum waits in L1 while a block is summed).
@@ -132,7 +126,7 @@ inline void schedule_rows(Halide::Func& f, const Halide::Target& target, int wid
         n, lanes,
         pipeline_output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::ShiftInwards);
   }
-  if (threads) f.specialize(batch * width >= parallel_threshold_macs / 16).parallel(b);
+  if (threads) f.specialize(batch * width >= parallel_threshold_elements).parallel(b);
 }
 
 // Schedules node `f`; its output's own placement (root, or inside a fused chunk) is the
