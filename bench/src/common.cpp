@@ -13,6 +13,8 @@
 #include <benchmark/benchmark.h>
 #include <sched.h>
 
+#include <nnfuse/runtime/peak.hpp>
+
 namespace nnfuse_bench {
 namespace {
 
@@ -132,7 +134,7 @@ int run_main(int argc, char** argv, std::string_view group, void (*set_threads)(
                    "%s: warning: %d threads requested but this process may run on %d CPU(s)\n",
                    std::string(group).c_str(), options.threads, allowed);
     }
-    const double peak = peak_fma_gflops(options.threads);
+    const double peak = nnfuse::fma_peak_gflops(options.threads);
     const double copy = copy_gbps(options.threads);
     benchmark::AddCustomContext("nnfuse_group", std::string(group));
     benchmark::AddCustomContext("nnfuse_threads", std::to_string(options.threads));

@@ -42,13 +42,12 @@ inline std::string batch_suffix(std::size_t batch) {
   return "/B:" + std::to_string(batch);
 }
 
-// BM_PeakFma (independent FMA chains: AVX2 ymm, AVX-512 zmm when this CPU has it) and
-// BM_Copy/64MiB, for the machine group (registered by the nnfuse program).
+// BM_PeakFma (the runtime's FMA chains, nnfuse/runtime/peak.hpp) and BM_Copy/64MiB, for the
+// machine group (registered by the nnfuse program).
 void add_machine_benchmarks(const Options& options);
 
-// Measured once per process: GFLOP/s of the FMA microbenchmark on `threads` threads (best of a
-// few runs), and the copy bandwidth in GB/s (bytes read + written per second).
-double peak_fma_gflops(int threads);
+// Measured once per process: the copy bandwidth in GB/s on `threads` threads (bytes read +
+// written per second, best of a few runs). The FMA peak is nnfuse::fma_peak_gflops.
 double copy_gbps(int threads);
 
 }  // namespace nnfuse_bench

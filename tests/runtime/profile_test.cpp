@@ -1,5 +1,6 @@
 // nnfuse::profile: every fused node of the network reported by its spec name, with its FLOPs,
-// positive times whose shares add up to 1, every schedule; and its argument errors.
+// positive times whose shares add up to 1 and its share of the measured FMA peak of the threads
+// it runs on, every schedule; the peak itself; and the argument errors.
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
@@ -9,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <nnfuse/generated/test_mlp.hpp>
+#include <nnfuse/runtime/describe.hpp>
+#include <nnfuse/runtime/peak.hpp>
 #include <nnfuse/runtime/profile.hpp>
 
 #include "../support/reference_check.hpp"
@@ -37,11 +40,33 @@ TEST(Profile, ReportsEveryNodeByName) {
       shares += p.nodes[i].share;
     }
     EXPECT_NEAR(shares, 1.0, 1e-12);
-    const std::string table = p.to_string(100.0);
+    // Each node's share of the peak of the threads describe() says it runs on.
+    EXPECT_GT(p.peak_gflops_one_thread, 0.0);
+    EXPECT_GE(p.peak_gflops_pool, p.peak_gflops_one_thread * 0.5);
+    const nnfuse::CallPlan plan = nnfuse::describe<C>(7, nnfuse::CallPath::node_by_node);
+    for (std::size_t i = 0; i < p.nodes.size(); ++i) {
+      const nnfuse::NodeProfile& n = p.nodes[i];
+      EXPECT_EQ(n.threads, plan.nodes[i].parallel ? nnfuse::pool_threads() : 1);
+      EXPECT_DOUBLE_EQ(n.peak_fraction,
+                       n.gflops / (n.threads > 1 ? p.peak_gflops_pool : p.peak_gflops_one_thread));
+    }
+    const std::string table = p.to_string();
     EXPECT_NE(table.find("fc1_relu"), std::string::npos);
     EXPECT_NE(table.find("of peak"), std::string::npos);
-    EXPECT_EQ(p.to_string().find("of peak"), std::string::npos);
   });
+}
+
+// The peak: the chains of the widest vectors this CPU runs, positive and finite; no threads
+// refused.
+TEST(Profile, FmaPeakIsMeasured) {
+  const nnfuse::FmaChains chains = nnfuse::fma_chains();
+  EXPECT_GT(chains.flops_per_step, 0.0);
+  EXPECT_FALSE(chains.isa.empty());
+  const double peak = nnfuse::fma_peak_gflops(1);
+  EXPECT_GT(peak, 0.0);
+  EXPECT_TRUE(std::isfinite(peak));
+  EXPECT_GE(nnfuse::pool_threads(), 1);
+  EXPECT_THROW((void)nnfuse::fma_peak_gflops(0), std::invalid_argument);
 }
 
 TEST(Profile, BadArgumentsAreRefused) {

@@ -10,7 +10,8 @@
 //     from the heap through the same halide_malloc),
 // and compares both with nnfuse::reference_forward: |a - b| <= 1e-5 * max(1, |b|). It needs
 // neither nlohmann-json nor the weights library (parameters come from a generator, not a file),
-// prints one line per schedule and batch and exits 1 on a mismatch, 2 on an error.
+// prints one line per schedule and batch and exits 1 on a mismatch, 2 on an error. It also runs
+// the runtime's FMA chains (NEON here) and prints nnfuse::describe for `manual` at batch 17.
 #if !defined(__aarch64__)
 #error "tests/cross/consumer/harness.cpp is built with aarch64-linux-gnu-g++ only"
 #endif
@@ -31,7 +32,9 @@
 
 #include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/cross_residual.hpp>
+#include <nnfuse/runtime/describe.hpp>
 #include <nnfuse/runtime/model.hpp>
+#include <nnfuse/runtime/peak.hpp>
 #include <nnfuse/runtime/session.hpp>
 
 #include "reference_check.hpp"  // tests/support
@@ -112,6 +115,14 @@ int main() {
                 nnfuse_test::default_tolerance);
     bool ok = check_schedule<nnfuse::generated::cross_residual::naive>();
     ok = check_schedule<nnfuse::generated::cross_residual::manual>() && ok;
+    const nnfuse::FmaChains chains = nnfuse::fma_chains();
+    const float chained = chains.run(4096);
+    const bool chains_ok = chains.isa == "neon" && std::isfinite(chained);
+    std::printf("FMA chains: %.*s, %.0f flops per step, %s\n", static_cast<int>(chains.isa.size()),
+                chains.isa.data(), chains.flops_per_step, chains_ok ? "ok" : "MISMATCH");
+    ok = ok && chains_ok;
+    std::printf(
+        "%s", nnfuse::describe<nnfuse::generated::cross_residual::manual>(17).to_string().c_str());
     std::printf("%s\n", ok ? "all outputs match the reference" : "MISMATCH");
     return ok ? 0 : 1;
   } catch (const std::exception& e) {

@@ -2,8 +2,9 @@
 // spec's names. It runs the network node by node through the per-node kernels the generated
 // header lists (Compiled::nodes, the selected variant, the Model's packed weights), `repetitions`
 // times after one warm-up pass, and reports per node (`fc1_relu`, `fc2`) the median time of a
-// call, its share of the nodes' sum, its FLOPs (graph<Net>::node_flops) and GFLOP/s, and with a
-// peak figure (GFLOP/s of this machine's cores, e.g. bench's BM_PeakFma) the share of it. The
+// call, its share of the nodes' sum, its FLOPs (graph<Net>::node_flops), GFLOP/s and its share
+// of this CPU's FMA peak (nnfuse::fma_peak_gflops, measured once per process) on the threads the
+// node runs on (Halide's pool when nnfuse::describe says its tiles go parallel, else one). The
 // node-by-node sum may exceed a whole-network forward, which keeps hidden tensors in cache and
 // makes one call. It allocates its buffers: a profiling tool, not a serving path.
 #pragma once
@@ -16,20 +17,25 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nnfuse/dsl/graph.hpp>
+#include <nnfuse/runtime/describe.hpp>
 #include <nnfuse/runtime/model.hpp>
+#include <nnfuse/runtime/peak.hpp>
 #include <nnfuse/runtime/session.hpp>
 
 namespace nnfuse {
 
 struct NodeProfile {
-  std::string name;    // the fused node's kernel name (`fc1_relu`)
-  double seconds = 0;  // median time of one call
-  double share = 0;    // of the nodes' summed medians
-  double flops = 0;    // per call
-  double gflops = 0;   // flops / seconds / 1e9
+  std::string name;          // the fused node's kernel name (`fc1_relu`)
+  double seconds = 0;        // median time of one call
+  double share = 0;          // of the nodes' summed medians
+  double flops = 0;          // per call
+  double gflops = 0;         // flops / seconds / 1e9
+  int threads = 1;           // it runs on: Halide's pool when its tiles go parallel
+  double peak_fraction = 0;  // gflops / the FMA peak of `threads` threads
 };
 
 struct Profile {
@@ -37,26 +43,33 @@ struct Profile {
   std::vector<NodeProfile> nodes;
   double seconds = 0;  // the nodes' medians summed
 
-  // A table; with `peak_gflops` > 0 also each node's share of that peak.
-  [[nodiscard]] std::string to_string(double peak_gflops = 0) const {
-    std::string text = "node                    time (us)   share   GFLOP/s" +
-                       std::string(peak_gflops > 0 ? "  of peak" : "") + "\n";
+  double peak_gflops_one_thread = 0;  // nnfuse::fma_peak_gflops(1)
+  double peak_gflops_pool = 0;        // on Halide's pool (nnfuse::pool_threads())
+
+  [[nodiscard]] std::string to_string() const {
+    std::string text = "node                    time (us)   share   GFLOP/s  threads  of peak\n";
     char line[160];  // NOLINT(*-avoid-c-arrays)
     for (const NodeProfile& n : nodes) {
-      std::snprintf(line, sizeof line, "%-22s %10.2f %6.1f %% %9.1f", n.name.c_str(),
-                    n.seconds * 1e6, 100.0 * n.share, n.gflops);
+      std::snprintf(line, sizeof line, "%-22s %10.2f %6.1f %% %9.1f %8d  %5.1f %%\n",
+                    n.name.c_str(), n.seconds * 1e6, 100.0 * n.share, n.gflops, n.threads,
+                    100.0 * n.peak_fraction);
       text += line;
-      if (peak_gflops > 0) {
-        std::snprintf(line, sizeof line, "  %5.1f %%", 100.0 * n.gflops / peak_gflops);
-        text += line;
-      }
-      text += "\n";
     }
-    std::snprintf(line, sizeof line, "%-22s %10.2f  (batch %zu)\n", "all nodes", seconds * 1e6,
-                  batch);
+    std::snprintf(
+        line, sizeof line,
+        "%-22s %10.2f  (batch %zu; FMA peak %.1f GFLOP/s on 1 thread, %.1f on the pool)\n",
+        "all nodes", seconds * 1e6, batch, peak_gflops_one_thread, peak_gflops_pool);
     return text + line;
   }
 };
+
+namespace detail {
+// This CPU's FMA peak on one thread and on Halide's pool, measured on the first call.
+inline const std::pair<double, double>& fma_peaks() {
+  static const std::pair<double, double> peaks{fma_peak_gflops(1), fma_peak_gflops(pool_threads())};
+  return peaks;
+}
+}  // namespace detail
 
 template <class Compiled>
 Profile profile(const Model<Compiled>& model, Session& session, std::span<const float> input,
@@ -101,6 +114,10 @@ Profile profile(const Model<Compiled>& model, Session& session, std::span<const 
   }
   Profile result;
   result.batch = batch;
+  const auto& [one_thread, pool] = detail::fma_peaks();
+  result.peak_gflops_one_thread = one_thread;
+  result.peak_gflops_pool = pool;
+  const CallPlan plan = describe<Compiled>(batch, CallPath::node_by_node);
   for (std::size_t i = 0; i < node_count; ++i) {
     std::vector<double>& t = times[i];
     std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
@@ -109,6 +126,8 @@ Profile profile(const Model<Compiled>& model, Session& session, std::span<const 
     n.seconds = t[t.size() / 2];
     n.flops = static_cast<double>(G::node_flops(i, batch));
     n.gflops = n.seconds > 0 ? n.flops / n.seconds * 1e-9 : 0;
+    n.threads = plan.nodes[i].parallel ? pool_threads() : 1;
+    n.peak_fraction = n.gflops / (n.threads > 1 ? pool : one_thread);
     result.seconds += n.seconds;
     result.nodes.push_back(std::move(n));
   }
