@@ -78,6 +78,19 @@ std::string kernel_of(std::string_view node_name, std::string_view net, std::str
   return std::string(k);
 }
 
+// "<kind>/<network>/<schedule>/<variant>": the head of an entry's name in the kernel grammar.
+template <class Schedule>
+std::string entry_head(std::string_view kind, std::string_view variant) {
+  return std::string(kind) + "/" + std::string(Schedule::name) + "/" +
+         std::string(Schedule::schedule) + "/" + std::string(variant);
+}
+
+// f(schedule) for every schedule struct of a compiled case.
+template <class Compiled, class F>
+void for_each_schedule(F&& f) {
+  std::apply([&](auto... schedule) { (f(schedule), ...); }, typename Compiled::schedules{});
+}
+
 // Whole-network benchmarks of one schedule, every variant, every batch of the case.
 template <class C, class Schedule>
 void add_forward(std::string_view kind, float range, bool per_byte) {
@@ -86,8 +99,7 @@ void add_forward(std::string_view kind, float range, bool per_byte) {
   for (std::size_t v = Schedule::selected_variant_index(); v < Schedule::forward_variants.size();
        ++v) {
     for (const std::size_t batch : C::batches) {
-      std::string name = std::string(kind) + "/" + std::string(Schedule::name) + "/" +
-                         std::string(Schedule::schedule) + "/" + std::string(Schedule::variants[v]);
+      std::string name = entry_head<Schedule>(kind, Schedule::variants[v]);
       name += per_byte ? "/" + std::to_string(batch * G::in_width * sizeof(float) >> 20) + "MiB"
                        : batch_suffix(batch);
       const double bytes =
@@ -185,28 +197,21 @@ void add_sweep() {
   using Net = typename C::network;
   using G = nnfuse::graph<Net>;
   constexpr std::size_t largest = 64;
-  std::apply(
-      [&](auto... schedule) {
-        auto add_schedule = [&](auto s) {
-          using Schedule = decltype(s);
-          if (Schedule::schedule != "manual" && Schedule::schedule != "fused") return;
-          for (std::size_t batch = 1; batch <= largest; ++batch) {
-            const std::string name =
-                "BM_Sweep/" + std::string(Schedule::name) + "/" + std::string(Schedule::schedule) +
-                "/" + std::string(Schedule::selected_variant()) + batch_suffix(batch);
-            add({name, static_cast<double>(G::flops(batch)), 0, [name, batch] {
-                   auto f =
-                       std::make_shared<ModelFixture<Schedule>>(shared_problem<Net>(batch, 1.0F));
-                   f->model.forward(f->session, f->problem->input, f->output);
-                   check_rows<Net>(name, *f->problem, f->output);
-                   return std::function<void()>(
-                       [f] { f->model.forward(f->session, f->problem->input, f->output); });
-                 }});
-          }
-        };
-        (add_schedule(schedule), ...);
-      },
-      typename Compiled::schedules{});
+  for_each_schedule<Compiled>([&](auto s) {
+    using Schedule = decltype(s);
+    if (Schedule::schedule != "manual" && Schedule::schedule != "fused") return;
+    for (std::size_t batch = 1; batch <= largest; ++batch) {
+      const std::string name =
+          entry_head<Schedule>("BM_Sweep", Schedule::selected_variant()) + batch_suffix(batch);
+      add({name, static_cast<double>(G::flops(batch)), 0, [name, batch] {
+             auto f = std::make_shared<ModelFixture<Schedule>>(shared_problem<Net>(batch, 1.0F));
+             f->model.forward(f->session, f->problem->input, f->output);
+             check_rows<Net>(name, *f->problem, f->output);
+             return std::function<void()>(
+                 [f] { f->model.forward(f->session, f->problem->input, f->output); });
+           }});
+    }
+  });
 }
 
 // A trainer on the problem's weights and batch with training.hpp's labels and SGD; its first
@@ -241,25 +246,19 @@ template <class Compiled>
 void add_training_steps() {
   using C = typename Compiled::case_type;
   using Net = typename C::network;
-  std::apply(
-      [&](auto... schedule) {
-        auto add_schedule = [&](auto s) {
-          using Schedule = decltype(s);
-          if constexpr (Schedule::trains) {
-            for (const std::size_t batch : training_batches) {
-              const std::string name = "BM_TrainStep/" + std::string(Schedule::name) + "/" +
-                                       std::string(Schedule::schedule) + "/" +
-                                       std::string(Schedule::selected_variant()) +
-                                       batch_suffix(batch);
-              add({name, training_step_flops<Net>(batch), 0, [name, batch] {
-                     return training_step<Schedule>(name, shared_problem<Net>(batch, 1.0F));
-                   }});
-            }
-          }
-        };
-        (add_schedule(schedule), ...);
-      },
-      typename Compiled::schedules{});
+  for_each_schedule<Compiled>([&](auto s) {
+    using Schedule = decltype(s);
+    if constexpr (Schedule::trains) {
+      for (const std::size_t batch : training_batches) {
+        const std::string name =
+            entry_head<Schedule>("BM_TrainStep", Schedule::selected_variant()) +
+            batch_suffix(batch);
+        add({name, training_step_flops<Net>(batch), 0, [name, batch] {
+               return training_step<Schedule>(name, shared_problem<Net>(batch, 1.0F));
+             }});
+      }
+    }
+  });
 }
 
 // The seed network's forward through its statistics kernels (Model::forward with a Statistics),
@@ -269,50 +268,42 @@ template <class Compiled>
 void add_statistics() {
   using C = typename Compiled::case_type;
   using Net = typename C::network;
-  std::apply(
-      [&](auto... schedule) {
-        auto add_schedule = [&](auto s) {
-          using Schedule = decltype(s);
-          if constexpr (Schedule::has_statistics) {
-            for (const std::size_t batch : C::batches) {
-              for (const bool histogram : {false, true}) {
-                const std::string name = "BM_Statistics/" + std::string(Schedule::name) + "/" +
-                                         std::string(Schedule::schedule) + "/" +
-                                         std::string(Schedule::selected_variant()) +
-                                         batch_suffix(batch) + (histogram ? "/histogram" : "");
-                add({name, static_cast<double>(nnfuse::graph<Net>::flops(batch)), 0,
-                     [name, batch, histogram] {
-                       struct Fixture : ModelFixture<Schedule> {
-                         using ModelFixture<Schedule>::ModelFixture;
-                         std::optional<nnfuse::Statistics<Schedule>> statistics;
-                       };
-                       auto f = std::make_shared<Fixture>(shared_problem<Net>(batch, 1.0F));
-                       f->statistics.emplace(histogram ? std::optional(nnfuse::HistogramRange{})
-                                                       : std::nullopt);
-                       f->model.forward(f->session, f->problem->input, f->output, *f->statistics);
-                       check_rows<Net>(name, *f->problem, f->output);
-                       return std::function<void()>([f] {
-                         f->model.forward(f->session, f->problem->input, f->output, *f->statistics);
-                       });
-                     }});
-              }
-            }
-          }
-        };
-        (add_schedule(schedule), ...);
-      },
-      typename Compiled::schedules{});
+  for_each_schedule<Compiled>([&](auto s) {
+    using Schedule = decltype(s);
+    if constexpr (Schedule::has_statistics) {
+      for (const std::size_t batch : C::batches) {
+        for (const bool histogram : {false, true}) {
+          const std::string name =
+              entry_head<Schedule>("BM_Statistics", Schedule::selected_variant()) +
+              batch_suffix(batch) + (histogram ? "/histogram" : "");
+          add({name, static_cast<double>(nnfuse::graph<Net>::flops(batch)), 0,
+               [name, batch, histogram] {
+                 struct Fixture : ModelFixture<Schedule> {
+                   using ModelFixture<Schedule>::ModelFixture;
+                   std::optional<nnfuse::Statistics<Schedule>> statistics;
+                 };
+                 auto f = std::make_shared<Fixture>(shared_problem<Net>(batch, 1.0F));
+                 f->statistics.emplace(histogram ? std::optional(nnfuse::HistogramRange{})
+                                                 : std::nullopt);
+                 f->model.forward(f->session, f->problem->input, f->output, *f->statistics);
+                 check_rows<Net>(name, *f->problem, f->output);
+                 return std::function<void()>([f] {
+                   f->model.forward(f->session, f->problem->input, f->output, *f->statistics);
+                 });
+               }});
+        }
+      }
+    }
+  });
 }
 
 template <class Compiled>
 void add_compiled(std::string_view kind, float range, bool per_byte, bool with_nodes) {
   using C = typename Compiled::case_type;
-  std::apply(
-      [&](auto... schedule) {
-        (add_forward<C, decltype(schedule)>(kind, range, per_byte), ...);
-        if (with_nodes) (add_nodes<C, decltype(schedule)>(), ...);
-      },
-      typename Compiled::schedules{});
+  for_each_schedule<Compiled>(
+      [&](auto schedule) { add_forward<C, decltype(schedule)>(kind, range, per_byte); });
+  if (with_nodes)
+    for_each_schedule<Compiled>([](auto schedule) { add_nodes<C, decltype(schedule)>(); });
 }
 
 template <class... Compiled>
