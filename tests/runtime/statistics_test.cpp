@@ -112,8 +112,12 @@ void outputs_are_the_plain_forwards() {
       const std::vector<float> counted = outputs_of(model, session, input, &statistics);
       // `naive`'s whole-network forward evaluates an epilogue on z as an expression, its node
       // kernels on z read back from a buffer: measured up to 2 ULP apart on 20 of
-      // test_train_prelu's 608 sigmoid outputs. Every other schedule is bit for bit.
-      const bool naive = std::string_view(C::schedule) == "naive";
+      // test_train_prelu's 608 sigmoid outputs. An autoscheduler chooses its own inlining for
+      // each pipeline: Adams2019's whole-network forward was 1 ULP apart on 9 of
+      // test_train_residual_softmax's 231 Softmax outputs on an AVX2 machine (bit for bit on
+      // AVX-512). The hand schedules are bit for bit.
+      const bool within_two_ulp = std::string_view(C::schedule) == "naive" ||
+                                  C::plan_family == nnfuse::PlanFamily::autoscheduled;
       std::size_t differ = 0;
       float worst = 0;
       for (std::size_t i = 0; i < plain.size(); ++i) {
@@ -121,7 +125,8 @@ void outputs_are_the_plain_forwards() {
         std::int32_t b = 0;
         std::memcpy(&a, &plain[i], sizeof a);
         std::memcpy(&b, &counted[i], sizeof b);
-        const bool same = naive ? std::abs(a - b) <= 2 : a == b;  // (the outputs are positive)
+        const bool same =
+            within_two_ulp ? std::abs(a - b) <= 2 : a == b;  // (the outputs are positive)
         if (!same) {
           ++differ;
           worst = std::max(worst, std::fabs(plain[i] - counted[i]));
