@@ -58,9 +58,10 @@ std::vector<Range> input_ranges(const Options& options) {
   std::vector<Range> ranges{{0, std::uint64_t{1} << 32, options.stride}};
   if (!options.special || options.stride == 1) return ranges;
   // The forms' switch points (math32.hpp, activations.hpp): ±2^16 ULPs around each, both signs.
-  const float points[] = {0.0F,  0.346573591F, 0.55F,    0.674489750F, 0.693147181F, 3.0F,
-                          6.0F,  9.1F,         14.2F,    14.28F,       17.5F,        20.0F,
-                          40.0F, 87.3365F,     88.7228F, 103.97F,      1000.0F};
+  const float points[] = {0.0F,     0.346573591F, 0.55F,   0.674489750F, 0.693147181F,
+                          3.0F,     6.0F,         9.1F,    14.2F,        14.28F,
+                          14.5664F, 17.5F,        20.0F,   40.0F,        69.3147F,
+                          87.3365F, 88.7228F,     103.97F, 170.0F,       1000.0F};
   for (const float p : points) {
     for (const float signed_point : {p, -p}) {
       const auto bits = static_cast<std::int64_t>(std::bit_cast<std::uint32_t>(signed_point));

@@ -3,8 +3,10 @@
 // count of results that differ from eval<float> printed; nnfuse's vectorizable float64 math
 // against glibc; row-wise Softmax and LogSoftmax through the row reductions; PReLU's
 // parameter read per channel.
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <nnfuse/dsl.hpp>
+#include <nnfuse/dsl/eval.hpp>
 #include <nnfuse/generators/lower.hpp>
 #include <nnfuse/generators/math.hpp>
 
@@ -83,6 +86,74 @@ TEST_P(Lowering, KernelAndItsDerivativeAreWithinOneUlp) {
 
 INSTANTIATE_TEST_SUITE_P(Catalog, Lowering, testing::ValuesIn(nnfuse::test::catalog_functions()),
                          [](const auto& info) { return info.param.name; });
+
+// Applies `e` elementwise to `xs` in float32, the default (`fast`) lowering.
+template <class E>
+std::vector<float> run_elementwise_float32(E e, const std::vector<float>& xs) {
+  Halide::Buffer<float> in(const_cast<float*>(xs.data()), static_cast<int>(xs.size()));
+  Halide::Var i("i");
+  Halide::Func f("activation32");
+  const LowerContext ctx{in(i), nullptr, {}};
+  f(i) = nnfuse::generators::lower(e, ctx);
+  f.vectorize(i, 8, Halide::TailStrategy::GuardWithIf);
+  Halide::Buffer<float> out = f.realize({static_cast<int>(xs.size())});
+  return {out.begin(), out.end()};
+}
+
+// The largest error of `e`'s float32 kernel over `xs`, in ULPs of the float64 evaluation of
+// the same expression, which the float32 errors measured here are far above.
+template <class E>
+double max_float32_ulp(E e, const std::vector<float>& xs) {
+  const std::vector<float> ys = run_elementwise_float32(e, xs);
+  double worst = 0;
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    const double want = nnfuse::eval(e, static_cast<double>(xs[k]));
+    worst = std::max(worst, nnfuse::reference::ulp_error(ys[k], want));
+  }
+  return worst;
+}
+
+std::vector<float> evenly_spaced(float from, float to, int count) {
+  std::vector<float> xs;
+  for (int k = 0; k < count; ++k) {
+    xs.push_back(from + (to - from) * static_cast<float>(k) / static_cast<float>(count - 1));
+  }
+  return xs;
+}
+
+// An exponential's value stays in pieces, (hi + lo)·2^k, through the products and quotients
+// that use it (lower.hpp): a user's x·e^x rounds into the subnormals once, and e^x/(1 + e^x)
+// once, where one-piece float32 arithmetic is off by tens of ULPs (x times a subnormal) and by
+// over 2 (the exponential's, the sum's and the quotient's roundings).
+TEST(Float32Lowering, ExponentialsStayInPiecesUntilTheyRound) {
+  using nnfuse::exp;
+  using nnfuse::lit;
+  using nnfuse::x;
+  const double x_exp_x = max_float32_ulp(x * exp(x), evenly_spaced(-104.0F, -60.0F, 200001));
+  const double logistic =
+      max_float32_ulp(exp(x) / (lit<1> + exp(x)), evenly_spaced(-30.0F, 10.0F, 200001));
+  std::printf("x*exp(x) on [-104, -60]: %.3f ULP; exp(x)/(1 + exp(x)) on [-30, 10]: %.3f ULP\n",
+              x_exp_x, logistic);
+  EXPECT_LE(x_exp_x, 1.0);
+  EXPECT_LE(logistic, 1.5);
+}
+
+// The pieces carry no NaN and no infinity of their own: IEEE's values at the specials.
+TEST(Float32Lowering, PiecesKeepIeeeSpecialValues) {
+  using nnfuse::exp;
+  using nnfuse::x;
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> xs = {-inf,   inf,      std::numeric_limits<float>::quiet_NaN(),
+                                 -0.0F,  0.0F,     -200.0F,
+                                 200.0F, -3.4e38F, 3.4e38F};
+  const std::vector<float> ys = run_elementwise_float32(x * exp(x), xs);
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    const auto want = static_cast<float>(nnfuse::eval(x * exp(x), static_cast<double>(xs[k])));
+    EXPECT_TRUE(same_float(ys[k], want) &&
+                (std::isnan(want) || std::signbit(ys[k]) == std::signbit(want)))
+        << "x*exp(x) at " << xs[k] << ": " << ys[k] << ", want " << want;
+  }
+}
 
 // nnfuse's vectorizable float64 functions against glibc's, over magnitudes from subnormal to
 // overflow, with the special values.

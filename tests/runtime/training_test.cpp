@@ -46,6 +46,12 @@ constexpr double kErrorFloor = 2.4e-7;  // 2^-22
 // blocks of at most 64, model_test's accumulation test), and their training forward feeds every
 // gradient: measured 3.0x PyTorch's error on the seed network's fc2.weight gradient at batch 33.
 constexpr double kAutoscheduledErrorBar = 4.0;
+// A multi-target build's baseline variant has no FMA: every multiply-add of its matmuls rounds
+// twice, where PyTorch's kernels fuse them. Measured 3.9x PyTorch's error (2.49e-7) on the
+// residual Softmax network's alpha gradient with `manual` (1.52e-7 before the float32 epilogues
+// went to two pieces, which changed Softmax's roundings; the avx2 variant went from 1.38e-7 to
+// 1.00e-7 with the same change).
+constexpr double kNoFmaErrorBar = 4.0;
 
 template <class Compiled>
 constexpr double error_bar() {
@@ -177,7 +183,9 @@ void check_parity(const std::string& case_name,
   const std::string label = case_name + "/" + std::string(Compiled::schedule) + "/" +
                             std::string(Compiled::variants[variant]);
   std::printf("%s\n", label.c_str());
-  constexpr double bar = error_bar<Compiled>();
+  const double bar = Compiled::variants[variant] == "baseline"
+                         ? std::max(error_bar<Compiled>(), kNoFmaErrorBar)
+                         : error_bar<Compiled>();
   const nnfuse::Sgd sgd{golden.metadata("lr"), golden.metadata("momentum"),
                         golden.metadata("weight_decay")};
   auto trainer =

@@ -19,8 +19,8 @@ inline double fast_ulp_bound(std::string_view kind) {
   static constexpr Bound bounds[] = {
       {"identity", 0},  {"relu", 0},        {"relu6", 0},    {"leaky_relu", 0.5},
       {"prelu", 0.5},   {"hardsigmoid", 1}, {"elu", 1.5},    {"selu", 2},
-      {"hardswish", 2}, {"tanh", 1.5},      {"softplus", 2}, {"sigmoid", 2.5},
-      {"gelu", 12},     {"gelu_tanh", 200}, {"silu", 60},    {"mish", 60},
+      {"hardswish", 2}, {"tanh", 1.5},      {"softplus", 2}, {"sigmoid", 1.5},
+      {"gelu", 2},      {"gelu_tanh", 2},   {"silu", 2},     {"mish", 2},
   };
   for (const Bound& b : bounds) {
     if (b.kind == kind) return b.ulp;

@@ -53,10 +53,12 @@ inline constexpr double selu_scale = 1.0507009873554804934193349852946;
 inline constexpr auto selu =
     select(x > lit<0>, lit<selu_scale>* x, lit<selu_scale * selu_alpha>* expm1(x));
 
-// exp(-|x|) never overflows; each side divides by a denominator in [1, 2].
+// exp(-|x|) never overflows, and the denominator is in [1, 2]: 1/(1 + e^-x) for x >= 0,
+// e^x/(1 + e^x) below, as one quotient (whose numerator is selected), so a vector computes one
+// division and its correction, not both sides'.
 inline constexpr auto sigmoid = [] {
   constexpr auto t = exp(-abs(x));
-  return select(x >= lit<0>, lit<1> / (lit<1> + t), t / (lit<1> + t));
+  return select(x >= lit<0>, lit<1>, t) / (lit<1> + t);
 }();
 
 // The Tanh activation is the primitive `tanh(x)`.
@@ -73,7 +75,22 @@ inline constexpr auto gelu_tanh = [] {
 
 inline constexpr auto silu = x_times_saturating(sigmoid);
 
-inline constexpr auto mish = x_times_saturating(tanh(log1p(exp(x))));
+// tanh(softplus(x)) = n/(n + 2) = 1 - 2/(n + 2) with n = e^x·(e^x + 2): one exponential, no
+// tanh and no log1p. n/(n + 2) below 0 and 1 - 2/(n + 2) above, so that neither the value nor
+// its derivative cancels (n/(n + 2)'s derivative (n'(n + 2) - n·n')/(n + 2)² would, for large
+// n). The float32 lowering keeps x times an exponential's quotient in pieces until it rounds
+// into the subnormals (below -87), where tanh(log1p(e^x)) would multiply x by a subnormal. Above
+// mish_saturation, 2/(n + 2) < 2e-13, so Mish is x there, and n·n' (e^4x) stays finite in the
+// derivative's float32 evaluation.
+inline constexpr double mish_saturation = 15.0;
+inline constexpr auto mish = [] {
+  constexpr auto e = exp(x);
+  constexpr auto n = e * (e + lit<2>);
+  constexpr auto tanh_softplus =
+      select(x < lit<0>, n / (n + lit<2>), lit<1> - lit<2> / (n + lit<2>));
+  return select(x < lit<underflow_cutoff>, lit<0>,
+                select(x > lit<mish_saturation>, x, x * tanh_softplus));
+}();
 
 // torch.nn.Softplus: x where beta·x > threshold, else log(1 + exp(beta·x)) / beta.
 template <Float Beta = 1.0, Float Threshold = 20.0>

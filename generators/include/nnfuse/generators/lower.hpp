@@ -82,13 +82,14 @@ inline Halide::Expr apply(op::Min, const Halide::Expr& a, const Halide::Expr& b)
 inline Halide::Expr apply(op::Max, const Halide::Expr& a, const Halide::Expr& b) { return nan_propagating(a, b, Halide::max(a, b)); }
 inline Halide::Expr apply(op::Abs, const Halide::Expr& a) { return Halide::abs(a); }
 inline Halide::Expr apply(op::Sqrt, const Halide::Expr& a) { return Halide::sqrt(a); }
-inline Halide::Expr apply(op::Exp, const Halide::Expr& a) { return is_float32(a) ? math32::exp(a) : math::exp(a); }
+// float32 exp and erfc: Lowering::pair_of_node, in pieces.
+inline Halide::Expr apply(op::Exp, const Halide::Expr& a) { return math::exp(a); }
 inline Halide::Expr apply(op::Expm1, const Halide::Expr& a) { return is_float32(a) ? math32::expm1(a) : math::expm1(a); }
 inline Halide::Expr apply(op::Log, const Halide::Expr& a) { return is_float32(a) ? math32::log(a) : math::log(a); }
 inline Halide::Expr apply(op::Log1p, const Halide::Expr& a) { return is_float32(a) ? math32::log1p(a) : math::log1p(a); }
 inline Halide::Expr apply(op::Tanh, const Halide::Expr& a) { return is_float32(a) ? math32::tanh(a) : math::tanh(a); }
 inline Halide::Expr apply(op::Erf, const Halide::Expr& a) { return is_float32(a) ? math32::erf(a) : math::erf(a); }
-inline Halide::Expr apply(op::Erfc, const Halide::Expr& a) { return is_float32(a) ? math32::erfc(a) : math::erfc(a); }
+inline Halide::Expr apply(op::Erfc, const Halide::Expr& a) { return math::erfc(a); }
 // clang-format on
 
 // Marks every floating-point operation of an expression strict, one by one. Wrapping only the
@@ -196,49 +197,191 @@ struct Lowering {
     }
   }
 
-  // erfc(a·c) in float32: the argument as hi + lo, lo the product's rounding error plus a·(c's
-  // own rounding error), so erfc sees the product to ~2^-48.
-  template <class Arg>
-  [[nodiscard]] Halide::Expr lower_erfc(Arg /*arg*/) const {
-    return apply(op::Erfc{}, (*this)(Arg{}));
+  // --- float32: values carried in two pieces -------------------------------------------------
+  // An exponential's argument is evaluated error-free, as hi + lo (TwoSum for sums, Dekker's
+  // product for products, literals as their float32 value and its rounding error), because exp
+  // and erfc amplify their argument's error: by |a| (Softmax's exp(x - row_max) at a spread of
+  // 100: 64 ULP; GELU-tanh's exp of a rounded cubic: 220 ULP) and by 2a² (GELU's erfc(-x/sqrt 2)
+  // at x = -13: 170 ULP). An exponential's (or erfc's) value is then kept as (hi + lo)·2^k
+  // through the products, quotients and selects that use it, and as hi + lo through sums:
+  // sigmoid's e/(1 + e) rounds once instead of taking the exponential's and the denominator's
+  // errors with it, and x·sigmoid(x) rounds into the subnormals once, at the end, instead of
+  // multiplying a subnormal (SiLU at x = -100: 52 ULP). Any other operation, and the root, sees
+  // the value rounded. An undefined lo is an exact zero and an undefined k is 0, which keeps the
+  // plain operations plain.
+  struct Value {
+    Halide::Expr hi;
+    Halide::Expr lo;
+    Halide::Expr k;
+  };
+
+  static Halide::Expr plus(const Halide::Expr& a, const Halide::Expr& b) {
+    if (!a.defined()) return b;
+    if (!b.defined()) return a;
+    return a + b;
+  }
+  static Halide::Expr or_zero(const Halide::Expr& e) {
+    return e.defined() ? e : Halide::Expr(0.0F);
+  }
+  // lo where hi (and, if asked, lo itself) is finite, else 0: a NaN or an infinity travels in
+  // hi alone. A sum's lo is finite wherever its hi is (its operands are then finite, and their
+  // lo parts are below their ULPs); Dekker's split and a quotient's correction can overflow on
+  // their own.
+  static Halide::Expr lo_where_finite(const Halide::Expr& hi, const Halide::Expr& lo,
+                                      bool check_lo = false) {
+    if (!lo.defined()) return lo;
+    const Halide::Expr max(std::numeric_limits<float>::max());
+    Halide::Expr finite = Halide::abs(hi) < max;
+    if (check_lo) finite = finite && Halide::abs(lo) < max;
+    return Halide::select(finite, lo, Halide::Expr(0.0F));
+  }
+  static Value unscaled(const Value& v) {
+    if (!v.k.defined()) return v;
+    const math32::detail::Pair p = math32::unscaled({v.hi, or_zero(v.lo), v.k});
+    return {p.hi, p.lo, {}};
+  }
+  // hi + lo, scaled; where lo is 0, hi as it is (-0 + 0 would be +0: SiLU(-0) is -0).
+  static Halide::Expr rounded(const Value& v) {
+    Halide::Expr sum = v.hi;
+    if (v.lo.defined()) sum = Halide::select(v.lo == Halide::Expr(0.0F), v.hi, v.hi + v.lo);
+    return v.k.defined() ? math32::detail::scale(sum, v.k) : sum;
+  }
+  static Value negated(const Value& v) { return {-v.hi, v.lo.defined() ? -v.lo : v.lo, v.k}; }
+  static Value sum(const Value& scaled_a, const Value& scaled_b, bool error_free) {
+    const Value a = unscaled(scaled_a);
+    const Value b = unscaled(scaled_b);
+    if (!error_free && !a.lo.defined() && !b.lo.defined()) return {a.hi + b.hi, {}, {}};
+    const Halide::Expr hi = a.hi + b.hi;
+    const Halide::Expr b_part = hi - a.hi;
+    const Halide::Expr error = (a.hi - (hi - b_part)) + (b.hi - b_part);
+    return {hi, lo_where_finite(hi, plus(error, plus(a.lo, b.lo))), {}};
+  }
+  // a·b; Dekker's product (the rounding error kept in lo) for an exponential's argument and
+  // wherever an operand is in two pieces already, where a one-piece product would cost them
+  // (Mish's e·(e + 2), GELU's x·erfc: 2.45 and 2.3 ULP without).
+  static Value product(const Value& a, const Value& scaled_b, bool error_free) {
+    // One scale factor at most: 2^k stays within what detail::scale applies.
+    const Value b = a.k.defined() ? unscaled(scaled_b) : scaled_b;
+    const Halide::Expr k = a.k.defined() ? a.k : b.k;
+    const bool carried = a.lo.defined() || b.lo.defined();
+    if (!error_free && !carried) return {a.hi * b.hi, {}, k};
+    Halide::Expr hi = a.hi * b.hi;
+    Halide::Expr lo = plus(a.lo.defined() ? a.lo * b.hi : Halide::Expr(),
+                           b.lo.defined() ? a.hi * b.lo : Halide::Expr());
+    if (error_free || carried) {
+      const math32::detail::Pair p = math32::detail::two_product(a.hi, b.hi);
+      hi = p.hi;
+      lo = plus(p.lo, lo);
+    }
+    return {hi, lo_where_finite(hi, lo, true), k};
+  }
+  // (a_hi + a_lo)/(b_hi + b_lo) as q + (a_lo - q·b_lo)/b_hi: the first-order correction; what
+  // remains is q's own rounding. The correction is multiplied by 1/b_hi, which Halide's CSE
+  // shares with any quotient 1/b of the same b.
+  static Value quotient(const Value& a, const Value& scaled_b) {
+    const Value b = unscaled(scaled_b);
+    const Halide::Expr q = a.hi / b.hi;
+    if (!a.lo.defined() && !b.lo.defined()) return {q, {}, a.k};
+    const Halide::Expr numerator =
+        b.lo.defined() ? (a.lo.defined() ? a.lo - q * b.lo : -(q * b.lo)) : a.lo;
+    return {q, lo_where_finite(q, numerator * (Halide::Expr(1.0F) / b.hi), true), a.k};
   }
 
-  template <class A, class B>
-  [[nodiscard]] Halide::Expr lower_erfc(Node<op::Mul, A, B> product) const {
-    if constexpr (is_literal<A> || is_literal<B>) {
-      using L = std::conditional_t<is_literal<B>, B, A>;
-      using Other = std::conditional_t<is_literal<B>, A, B>;
-      const Halide::Expr a = (*this)(Other{});
-      if (!is_float32(a)) return math::erfc(a * constant(literal_value<L>, a));
-      const auto c_hi = static_cast<float>(literal_value<L>);
-      const auto c_lo = static_cast<float>(literal_value<L> - static_cast<double>(c_hi));
-      const math32::detail::Pair p = math32::detail::two_product(a, Halide::Expr(c_hi));
-      return math32::erfc(p.hi, p.lo + a * Halide::Expr(c_lo));
+  // The value of E in pieces; `error_free` asks for an exponential's argument (hi + lo, no k).
+  template <class E>
+  [[nodiscard]] Value pair(E e, bool error_free) const {
+    if constexpr (is_literal<E>) {
+      const double v = literal_value<E>;
+      const auto hi = static_cast<float>(v);
+      const auto lo = static_cast<float>(v - static_cast<double>(hi));
+      if (error_free && lo != 0.0F) return {Halide::Expr(hi), Halide::Expr(lo), {}};
+      return {Halide::Expr(hi), {}, {}};
     } else {
-      return apply(op::Erfc{}, (*this)(product));
+      const Value v = pair_of_node(e, error_free);
+      return error_free ? unscaled(v) : v;
     }
   }
 
-  // exp(a - b) in float32: the difference as hi + lo (Knuth's TwoSum), so exp sees the bits a
-  // float32 subtraction loses (Softmax's exp(x - row_max(x)): 3.8e-6 relative at a spread of
-  // 100, 64 ULP).
-  template <class Arg>
-  [[nodiscard]] Halide::Expr lower_exp(Arg /*arg*/) const {
-    return apply(op::Exp{}, (*this)(Arg{}));
+  template <class E>
+  [[nodiscard]] Value pair_of_node(E /*e*/, bool /*error_free*/) const {
+    return {(*this)(E{}), {}, {}};
   }
+  template <class A, class B>
+  [[nodiscard]] Value pair_of_node(Node<op::Add, A, B> /*e*/, bool error_free) const {
+    return sum(pair(A{}, error_free), pair(B{}, error_free), error_free);
+  }
+  template <class A, class B>
+  [[nodiscard]] Value pair_of_node(Node<op::Sub, A, B> /*e*/, bool error_free) const {
+    return sum(pair(A{}, error_free), negated(pair(B{}, error_free)), error_free);
+  }
+  // A literal power of two (softplus's beta = 1) scales exactly: no Dekker product for it.
+  static constexpr bool is_power_of_two(double v) {
+    double magnitude = v < 0 ? -v : v;
+    if (!(magnitude > 0) || magnitude > 0x1p1000) return false;
+    while (magnitude >= 2) magnitude /= 2;
+    while (magnitude < 1) magnitude *= 2;
+    return magnitude == 1;
+  }
+  template <class E>
+  static constexpr bool exact_factor = [] {
+    if constexpr (is_literal<E>) {
+      return is_power_of_two(literal_value<E>);
+    } else {
+      return false;
+    }
+  }();
 
   template <class A, class B>
-  [[nodiscard]] Halide::Expr lower_exp(Node<op::Sub, A, B> difference) const {
-    const Halide::Expr a = (*this)(A{});
-    if (!is_float32(a)) return apply(op::Exp{}, (*this)(difference));
-    const Halide::Expr b = -(*this)(B{});
-    const Halide::Expr hi = a + b;
-    const Halide::Expr b_part = hi - a;
-    const Halide::Expr lo = (a - (hi - b_part)) + (b - b_part);
-    // ±inf - finite and NaN keep their value through hi; lo is then NaN and must not reach exp.
-    const Halide::Expr finite = Halide::abs(hi) < Halide::Expr(std::numeric_limits<float>::max());
-    return math32::exp(hi, Halide::select(finite, lo, Halide::Expr(0.0F)));
+  [[nodiscard]] Value pair_of_node(Node<op::Mul, A, B> /*e*/, bool error_free) const {
+    const bool exact = exact_factor<A> || exact_factor<B>;
+    return product(pair(A{}, error_free), pair(B{}, error_free), error_free && !exact);
   }
+  template <class A, class B>
+  [[nodiscard]] Value pair_of_node(Node<op::Div, A, B> /*e*/, bool error_free) const {
+    if (error_free) return {(*this)(Node<op::Div, A, B>{}), {}, {}};
+    return quotient(pair(A{}, false), pair(B{}, false));
+  }
+  template <class A>
+  [[nodiscard]] Value pair_of_node(Node<op::Neg, A> /*e*/, bool error_free) const {
+    return negated(pair(A{}, error_free));
+  }
+  template <class A>
+  [[nodiscard]] Value pair_of_node(Node<op::Abs, A> /*e*/, bool error_free) const {
+    const Value v = pair(A{}, error_free);
+    if (!v.lo.defined()) return {Halide::abs(v.hi), {}, v.k};
+    const Halide::Expr negative = v.hi < Halide::Expr(0.0F);
+    return {Halide::abs(v.hi), Halide::select(negative, -v.lo, v.lo), v.k};
+  }
+  template <class C, class A, class B>
+  [[nodiscard]] Value pair_of_node(Node<op::Select, C, A, B> /*e*/, bool error_free) const {
+    const Halide::Expr c = (*this)(C{});
+    const Value a = pair(A{}, error_free);
+    const Value b = pair(B{}, error_free);
+    auto either = [&](const Halide::Expr& x, const Halide::Expr& y) {
+      if (!x.defined() && !y.defined()) return Halide::Expr();
+      return Halide::select(c, or_zero(x), or_zero(y));
+    };
+    return {Halide::select(c, a.hi, b.hi), either(a.lo, b.lo), either(a.k, b.k)};
+  }
+  template <class A>
+  [[nodiscard]] Value pair_of_node(Node<op::Exp, A> /*e*/, bool /*error_free*/) const {
+    const Value argument = pair(A{}, true);
+    const math32::Scaled v = math32::exp_scaled(argument.hi, or_zero(argument.lo));
+    return {v.hi, v.lo, v.k};
+  }
+  template <class A>
+  [[nodiscard]] Value pair_of_node(Node<op::Erfc, A> /*e*/, bool /*error_free*/) const {
+    const Value argument = pair(A{}, true);
+    const math32::Scaled v = math32::erfc_scaled(argument.hi, or_zero(argument.lo));
+    return {v.hi, v.lo, v.k};
+  }
+
+  // The operations that take part in the two-piece evaluation.
+  template <class Op>
+  static constexpr bool carries_pairs =
+      std::is_same_v<Op, op::Add> || std::is_same_v<Op, op::Sub> || std::is_same_v<Op, op::Mul> ||
+      std::is_same_v<Op, op::Div> || std::is_same_v<Op, op::Neg> || std::is_same_v<Op, op::Abs> ||
+      std::is_same_v<Op, op::Select> || std::is_same_v<Op, op::Exp> || std::is_same_v<Op, op::Erfc>;
 
   template <class Op, class... A>
   Halide::Expr operator()(Node<Op, A...> /*e*/) const {
@@ -261,13 +404,12 @@ struct Lowering {
         const Halide::Expr b = (*this)(R{});
         return apply(Op{}, a, b) || !not_nan<L>(a) || !not_nan<R>(b);
       }(A{}...);
-    } else if constexpr (std::is_same_v<Op, op::Erfc>) {
-      return lower_erfc(A{}...);
-    } else if constexpr (std::is_same_v<Op, op::Exp>) {
-      return lower_exp(A{}...);
     } else if constexpr (Op::kind == Kind::row_reduction) {
       using Reductions = decltype(row_reductions_of(Root{}));
       return ctx.row_values.at(reduction_index<Reductions, Node<Op, A...>>());
+    } else if constexpr (carries_pairs<Op>) {
+      if (!is_float32(ctx.x)) return apply(Op{}, (*this)(A{})...);
+      return rounded(pair_of_node(Node<Op, A...>{}, false));
     } else {
       return apply(Op{}, (*this)(A{})...);
     }

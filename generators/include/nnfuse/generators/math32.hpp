@@ -5,14 +5,16 @@
 // is what keeps the error-free transformations below intact (measured: without it Halide's
 // simplifier folds Fast2Sum's error term `b - ((a + b) - a)` to 0) and NaN guards alive; the
 // price is that LLVM contracts no multiply–add into an FMA, so every target computes the same
-// bits, the baseline without FMA included. Each function handles NaN, ±inf, ±0 and subnormals
-// as IEEE/libm do. Their errors, and those of every catalog activation built from them, are
-// measured over all 2^32 inputs by tools/ulp_sweep (docs/ARCHITECTURE.md has the table); the
-// per-function comments give the design budget. Polynomials are Taylor series where one is
-// short enough, otherwise least-squares fits on Chebyshev nodes whose coefficients were rounded
-// to float32 one at a time, refitting the rest after each.
+// bits, the baseline without FMA included. exp and erfc also come unscaled, as (hi + lo)·2^k
+// (`Scaled`), for the lowering's two-piece evaluation (lower.hpp). Each function handles NaN,
+// ±inf, ±0 and subnormals as IEEE/libm do. Their errors, and those of every catalog activation
+// built from them, are measured over all 2^32 inputs by tools/ulp_sweep (docs/ARCHITECTURE.md has
+// the table); the per-function comments give the design budget. Polynomials are Taylor series where
+// one is short enough, otherwise least-squares fits on Chebyshev nodes whose coefficients were
+// rounded to float32 one at a time, refitting the rest after each.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -107,23 +109,84 @@ inline Pair two_product(const Halide::Expr& a, const Halide::Expr& b) {
 }
 }  // namespace detail
 
+namespace detail {
+// e^x as (hi + lo)·2^k, hi in [0.70, 1.42] and |lo| below an ULP of hi: what exp rounds once,
+// and what a caller that multiplies or divides the exponential keeps apart (so the product is
+// scaled, and rounded, once). x = k·ln2 + r + c, where r + c is the reduced argument carried in
+// two pieces (k·ln2_hi is exact, and so is r_hi = x - k·ln2_hi: Sterbenz), r + c with c the
+// rounding error of r_hi - k·ln2_lo plus the caller's tail. e^r = 1 + (r + r²·q(r)), q Taylor
+// from 1/2! to 1/8! (truncation < 3e-10 relative); the two outer additions are Fast2Sums
+// (|1| >= |s|, |r| >= |r²·q|), so their errors join lo, with c·e^r. What is left is r²·q's own
+// rounding (< 0.07 ULP).
+struct ExpParts {
+  Halide::Expr k;
+  Halide::Expr hi;
+  Halide::Expr lo;
+};
+inline ExpParts exp_parts(const Halide::Expr& xc, const Halide::Expr& tail) {
+  const Halide::Expr k = Halide::floor(xc * f32(1.0 / std::numbers::ln2) + f32(0.5));
+  const Halide::Expr r_hi = xc - k * f32(ln2_hi);
+  const Halide::Expr t = k * f32(ln2_lo);
+  const Halide::Expr r = r_hi - t;
+  const Halide::Expr c = ((r_hi - r) - t) + tail;
+  const Halide::Expr w = r * (r * horner(inverse_factorials<7>(2), r));
+  const Halide::Expr s = r + w;
+  const Halide::Expr s_lo = w - (s - r);
+  const Halide::Expr hi = f32(1.0) + s;
+  const Halide::Expr lo = ((f32(1.0) - hi) + s) + (s_lo + c * hi);
+  return {k, hi, lo};
+}
+}  // namespace detail
+
 // e^(x + tail) for a small correction `tail` (|tail| << ulp(x) is what callers pass: the low
-// part of an argument computed in two pieces). e^r by Taylor to r^7 on |r| <= ln2/2
-// (truncation < 7.5e-9 relative, 0.13 ULP); about 0.9 ULP in all, subnormal results included.
+// part of an argument computed in two pieces), ~0.6 ULP, subnormal results included.
 inline Halide::Expr exp(const Halide::Expr& x, const Halide::Expr& tail) {
   using detail::f32;
   // e^89 > FLT_MAX and e^-104 < half the smallest subnormal: the clamp keeps k in range and
   // the scaling then overflows to inf or rounds to 0 by itself (±inf included).
   const Halide::Expr xc = Halide::clamp(x, f32(-104.0), f32(89.0));
-  const detail::Reduced red = detail::reduce(xc);
   // The tail belongs to x, not to the clamp: exp(-3.4e38 + 1) is 0, not e^(-104 + 1).
-  const Halide::Expr r = red.r + Halide::select(xc == x, tail, f32(0.0));
-  const Halide::Expr p = detail::horner(detail::inverse_factorials<8>(0), r);
-  return detail::nan_if_nan(x, detail::scale(p, red.k));
+  const detail::ExpParts e = detail::exp_parts(xc, Halide::select(xc == x, tail, f32(0.0)));
+  return detail::nan_if_nan(x, detail::scale(e.hi + e.lo, e.k));
 }
 
-inline Halide::Expr exp(const Halide::Expr& x) {
-  return exp(x, detail::f32(0.0));
+// A value kept as (hi + lo)·2^k, with k an integer-valued float in [-245, 128]: an exponential
+// before its final scaling, so that a caller multiplying or dividing it (x·sigmoid(x) at
+// x = -95, where sigmoid alone is subnormal) rounds into the subnormals once, at the end
+// (lower.hpp). hi carries NaN and ±inf; lo is 0 where hi is not finite.
+struct Scaled {
+  Halide::Expr hi;
+  Halide::Expr lo;
+  Halide::Expr k;
+};
+
+// e^(x + tail) as Scaled: hi + lo is e^r to ~2^-30 (see exp_parts), k the exponent; 0 below
+// -170 (e^-170 < 2^-245, which any factor below 2^95 leaves below half the smallest subnormal)
+// and +inf above 89, so that 0·e^x is NaN there as in IEEE.
+inline Scaled exp_scaled(const Halide::Expr& x, const Halide::Expr& tail) {
+  using detail::f32;
+  const Halide::Expr in_range = x >= f32(-170.0) && x <= f32(89.0);
+  const Halide::Expr xc = Halide::clamp(x, f32(-170.0), f32(89.0));
+  const detail::ExpParts e = detail::exp_parts(xc, Halide::select(in_range, tail, f32(0.0)));
+  const Halide::Expr underflows = x < f32(-170.0);
+  const Halide::Expr overflows = x > f32(89.0);
+  const Halide::Expr hi = Halide::select(
+      underflows, f32(0.0), overflows, Halide::Expr(std::numeric_limits<float>::infinity()), e.hi);
+  return {detail::nan_if_nan(x, hi), Halide::select(in_range, e.lo, f32(0.0)), e.k};
+}
+
+// v as hi + lo with lo 0 where v is subnormal (hi is then as accurate as the subnormal spacing
+// allows) or not finite; above 2^-100, 2^k·lo is a normal float or negligible, and hi + lo is
+// v to ~2^-30 relative. hi is rounded once (detail::scale).
+inline detail::Pair unscaled(const Scaled& v) {
+  using detail::f32;
+  const Halide::Expr sum = v.hi + v.lo;
+  const Halide::Expr hi = detail::scale(sum, v.k);
+  const Halide::Expr normal = v.k > f32(-100.0) && v.k < f32(127.0) &&
+                              Halide::abs(sum) < f32(std::numeric_limits<float>::max());
+  const Halide::Expr lo =
+      detail::pow2(Halide::clamp(v.k, f32(-100.0), f32(126.0))) * ((v.hi - sum) + v.lo);
+  return {hi, Halide::select(normal, lo, f32(0.0))};
 }
 
 namespace detail {
@@ -247,44 +310,82 @@ inline Halide::Expr erf_near_zero(const Halide::Expr& a) {
   return a + a * horner(c, a * a);
 }
 
-// erfc(hi + lo) for erf_switch <= hi <= 10.1 and |lo| <= ulp(hi): e^-(a²)·P(t)/a with
+// erfc(hi + lo) for erf_switch <= hi <= 10.1 (erf's tail; erfc_scaled below uses the same P,
+// to 10.3) and |lo| <= ulp(hi): e^-(a²)·P(t)/a with
 // t = (a-1)/(a+1), where P fits a·e^(a²)·erfc(a) (from 0.30 to 0.56 over the interval; degree
 // 11, 0.04 ULP; evaluated in float32 from a rounded t, 2.1 ULP, the rounding of t being most of
 // it). a² is carried as hi² + (Dekker's low part + 2·hi·lo), so the exponential sees the
 // argument's bits that a float32 a² would lose (erfc(9) changes by 17 % per ULP of a²).
 // Above 10.06 the result is below half the smallest subnormal.
+inline constexpr std::array<float, 12> erfc_fit = {
+    4.275835752e-01F,  3.087431192e-01F,  -1.666186452e-01F, -4.082336649e-02F,
+    1.965280622e-02F,  1.746100560e-02F,  4.151716363e-03F,  -2.352419775e-03F,
+    -2.995853312e-03F, -1.817121287e-03F, 2.302030771e-04F,  9.815300582e-04F};
+
 inline Halide::Expr erfc_tail(const Halide::Expr& hi, const Halide::Expr& lo) {
-  static constexpr std::array<float, 12> fit = {
-      4.275835752e-01F,  3.087431192e-01F,  -1.666186452e-01F, -4.082336649e-02F,
-      1.965280622e-02F,  1.746100560e-02F,  4.151716363e-03F,  -2.352419775e-03F,
-      -2.995853312e-03F, -1.817121287e-03F, 2.302030771e-04F,  9.815300582e-04F};
   const Pair square = two_product(hi, hi);
   const Halide::Expr tail = -(square.lo + f32(2.0) * hi * lo);
   const Halide::Expr t = (hi - f32(1.0)) / (hi + f32(1.0));
-  return exp(-square.hi, tail) * horner(fit, t) / hi;
+  return exp(-square.hi, tail) * horner(erfc_fit, t) / hi;
 }
 }  // namespace detail
 
+namespace detail {
+// The end of erfc_fit's interval: above, erfc(a) < 2^-153, so erfc(a)·c rounds to 0 for
+// |c| < 8 (GELU's 0.5·|x| is 7.3 there), and nnfuse returns 0.
+constexpr float erfc_zero = 10.3F;
+}  // namespace detail
+
 // erfc(hi + lo), where lo is the rounding error of an argument computed as hi (0 when the
-// argument is exact): see lower.hpp, which passes it for erfc(x·c).
-inline Halide::Expr erfc(const Halide::Expr& hi, const Halide::Expr& lo) {
+// argument is exact), as Scaled: the tail e^-(a²)·P(t)/a before its final scaling, so that a
+// caller's product (GELU's 0.5·x·erfc(-x/sqrt 2) below x = -13.2, where erfc alone is
+// subnormal) rounds once. lower.hpp passes the argument's low part.
+inline Scaled erfc_scaled(const Halide::Expr& hi, const Halide::Expr& lo) {
   using detail::f32;
   const Halide::Expr a = Halide::abs(hi);
   const Halide::Expr near_zero = detail::erf_near_zero(Halide::min(a, f32(detail::erf_switch)));
-  const Halide::Expr far = Halide::min(Halide::max(a, f32(detail::erf_switch)), f32(10.1));
+  const Halide::Expr far =
+      Halide::min(Halide::max(a, f32(detail::erf_switch)), f32(detail::erfc_zero));
   // The low part follows |hi|'s sign; where hi was clamped it no longer belongs to it.
   const Halide::Expr far_lo =
-      Halide::select(a > f32(10.1), f32(0.0), Halide::select(hi < f32(0.0), -lo, lo));
-  const Halide::Expr tail = detail::erfc_tail(far, far_lo);
-  const Halide::Expr positive =
-      Halide::select(a < f32(detail::erf_switch), f32(1.0) - near_zero, tail);
-  const Halide::Expr negative =
-      Halide::select(a < f32(detail::erf_switch), f32(1.0) + near_zero, f32(2.0) - tail);
-  return detail::nan_if_nan(hi, Halide::select(hi < f32(0.0), negative, positive));
-}
-
-inline Halide::Expr erfc(const Halide::Expr& x) {
-  return erfc(x, detail::f32(0.0));
+      Halide::select(a > f32(detail::erfc_zero), f32(0.0), Halide::select(hi < f32(0.0), -lo, lo));
+  const detail::Pair square = detail::two_product(far, far);
+  const Scaled e = exp_scaled(-square.hi, -(square.lo + f32(2.0) * far * far_lo));
+  // t = (a - 1)/(a + 1): a - 1 is exact, a + 1 carried as a pair, and t's remainder kept as
+  // t_lo, of which P's last step takes the first-order part t_lo·Q(t).
+  const Halide::Expr above = far + f32(1.0);
+  const Halide::Expr above_lo = (f32(1.0) - (above - far));
+  const Halide::Expr t = (far - f32(1.0)) / above;
+  const detail::Pair t_above = detail::two_product(t, above);
+  const Halide::Expr t_lo = (((far - f32(1.0)) - t_above.hi) - t_above.lo - t * above_lo) / above;
+  // e^-(a²)·(P/a) as a pair: the quotient's remainder and the product's error are kept, so
+  // what remains is P's own (~1 ULP, t's rounding most of it) and the caller's final rounding.
+  // P's last Horner step, c0 + t·Q(t), in two pieces too: its rounding would be up to 1 ULP.
+  std::array<float, detail::erfc_fit.size() - 1> higher{};
+  std::copy(detail::erfc_fit.begin() + 1, detail::erfc_fit.end(), higher.begin());
+  const Halide::Expr higher_value = detail::horner(higher, t);
+  const detail::Pair tq = detail::two_product(t, higher_value);
+  const Halide::Expr fit = f32(detail::erfc_fit[0]) + tq.hi;
+  const Halide::Expr fit_lo =
+      ((f32(detail::erfc_fit[0]) - fit) + tq.hi) + (tq.lo + t_lo * higher_value);
+  const Halide::Expr q = fit / far;
+  const detail::Pair q_far = detail::two_product(q, far);
+  const Halide::Expr q_lo = (((fit - q_far.hi) - q_far.lo) + fit_lo) / far;
+  const detail::Pair product = detail::two_product(e.hi, q);
+  const Halide::Expr tail = product.hi;
+  const Halide::Expr tail_lo = product.lo + (e.hi * q_lo + e.lo * q);
+  const Halide::Expr small = a < f32(detail::erf_switch);
+  const Halide::Expr positive_tail = !small && hi > f32(0.0);
+  // Below the switch and for negative arguments the value is in [1/2, 2], unscaled.
+  const Halide::Expr unscaled_value = Halide::select(
+      small, Halide::select(hi < f32(0.0), f32(1.0) + near_zero, f32(1.0) - near_zero),
+      f32(2.0) - detail::scale(tail + tail_lo, e.k));
+  const Halide::Expr value =
+      Halide::select(a > f32(detail::erfc_zero), Halide::select(hi < f32(0.0), f32(2.0), f32(0.0)),
+                     Halide::select(positive_tail, tail, unscaled_value));
+  const Halide::Expr scaled = positive_tail && a <= f32(detail::erfc_zero);
+  return {detail::nan_if_nan(hi, value), Halide::select(scaled, tail_lo, f32(0.0)),
+          Halide::select(scaled, e.k, f32(0.0))};
 }
 
 // erf x: the series below 0.47, 1 - erfc above (erfc < 1/2 there, so no cancellation).
