@@ -70,7 +70,6 @@ struct NodeFuncs {
   std::vector<Halide::Func> row_funcs;  // reductions of a row-wise epilogue (softmax)
   int in_width = 0;
   int out_width = 0;
-  int panel = 0;  // columns per panel of the packed weights (0 when not in panels)
 };
 
 // What a node's definition depends on besides the spec: the batch (the rows of the pipeline's
@@ -173,7 +172,6 @@ NodeFuncs build_node(const Halide::Func& input, const Halide::Func& residual,
     const PackedTensor& w = layout.at(Node::parameter_names[0]);
     Halide::RDom r(0, static_cast<int>(Node::in_width), "k" + std::to_string(I));
     // W[n][k] in the layout's place.
-    if (w.panels) funcs.panel = static_cast<int>(w.panel);
     auto weight = [&](const Halide::Expr& k) -> Halide::Expr {
       const auto offset = static_cast<int>(w.offset);
       if (w.transposed) return packed(offset + k * static_cast<int>(w.padded_rows) + n);
