@@ -23,6 +23,7 @@
 
 #include <nnfuse/dsl.hpp>
 #include <nnfuse/generators/network.hpp>
+#include <nnfuse/generators/targets.hpp>
 
 namespace {
 
@@ -152,6 +153,25 @@ double mca_cycles(const Loop& loop, bool arm, const std::string& cpu,
   std::smatch m;
   if (!std::regex_search(report, m, std::regex(R"(Block RThroughput:\s*([0-9.]+))"))) return 0;
   return std::stod(m[1].str());
+}
+
+// Halide spells AVX-512 several ways; `avx512_skylake` and its successors do not set the base
+// feature, and a target string naming only them once got the 16-register AVX2 tile (16 x 6).
+TEST(MicroKernel, EverySpellingOfAvx512GetsItsTile) {
+  for (const char* name :
+       {"x86-64-linux-avx512", "x86-64-linux-avx512_skylake", "x86-64-linux-avx512_cannonlake",
+        "x86-64-linux-avx-avx2-avx512-avx512_cannonlake-avx512_sapphirerapids-"
+        "avx512_skylake-f16c-fma-sse41"}) {
+    SCOPED_TRACE(name);
+    const Halide::Target target(name);
+    EXPECT_EQ(nnfuse::generators::vector_registers(target), 32);
+    const auto mk = nnfuse::generators::micro_kernel(target);
+    EXPECT_EQ(mk.panel, 32);
+    EXPECT_EQ(mk.rows, 8);
+  }
+  const Halide::Target avx2("x86-64-linux-avx2-fma");
+  EXPECT_EQ(nnfuse::generators::vector_registers(avx2), 16);
+  EXPECT_EQ(nnfuse::generators::micro_kernel(avx2).rows, 6);
 }
 
 TEST(MicroKernelAsm, TallestPlanInnerLoopPerIsa) {

@@ -34,10 +34,21 @@ struct MicroKernel {
   int rows;   // rows of X per tile
 };
 
+// Whether an x86 target has AVX-512 in the spellings Halide 14 vectorizes 16 floats wide for:
+// `avx512_skylake` and `avx512_cannonlake` imply the base feature in Halide's code generator but
+// not in has_feature(AVX512), and a target string naming only them got the 16-register AVX2
+// tile. (`avx512_sapphirerapids` alone is 4 floats wide in Halide 14's natural_vector_size; it
+// comes with the others in a host target string.)
+inline bool has_avx512(const Halide::Target& target) {
+  return target.arch == Halide::Target::X86 &&
+         target.features_any_of({Halide::Target::AVX512, Halide::Target::AVX512_KNL,
+                                 Halide::Target::AVX512_Skylake,
+                                 Halide::Target::AVX512_Cannonlake});
+}
+
 // Vector registers: 16 on x86 without AVX-512, 32 with it and on NEON.
 inline int vector_registers(const Halide::Target& target) {
-  return target.arch == Halide::Target::X86 && !target.has_feature(Halide::Target::AVX512) ? 16
-                                                                                           : 32;
+  return target.arch == Halide::Target::X86 && !has_avx512(target) ? 16 : 32;
 }
 
 inline MicroKernel micro_kernel(const Halide::Target& target) {
