@@ -365,11 +365,19 @@ AlignedFloats::AlignedFloats(std::size_t count)
 // Halide calls these with the user context the kernels were given. nnfuse's own (a Session's
 // slot) is served by the Session; any other context (null, or another Halide library's in the
 // same process) by the heap and stderr, without being read.
+// The forward and node kernels carry no Halide asserts (compile.hpp's ArgumentChecks), so none
+// would catch a null intermediate buffer: an exhausted heap during a kernel call ends the process
+// with a message, as a failed allocation in a noexcept function does.
 extern "C" void* halide_malloc(void* user_context, size_t bytes) {
-  if (nnfuse::Session* session = nnfuse::detail::session_of(user_context)) {
-    return session->allocate(bytes);
+  nnfuse::Session* session = nnfuse::detail::session_of(user_context);
+  void* memory =
+      session != nullptr ? session->allocate(bytes) : nnfuse::aligned_heap_for_halide(bytes);
+  if (memory == nullptr) {
+    std::fprintf(stderr, "nnfuse: out of memory for a kernel's intermediate buffer of %zu bytes\n",
+                 bytes);
+    std::abort();
   }
-  return nnfuse::aligned_heap_for_halide(bytes);
+  return memory;
 }
 
 // Halide's default prints and aborts; a library must not end its caller's process. The kernel

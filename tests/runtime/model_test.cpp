@@ -13,10 +13,12 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <nnfuse/dsl/reference.hpp>
 #include <nnfuse/generated/test_mlp.hpp>
 #include <nnfuse/generated/test_odd.hpp>
+#include <nnfuse/generated/test_residual.hpp>
 
 #include "each_schedule.hpp"
 
@@ -136,6 +138,31 @@ TEST(ModelErrors, WrongInputWidthBatchZeroAndWrongOutput) {
             "nnfuse::Model<test_mlp>::forward: null input or output");
 }
 
+// The kernels index in int32: a batch of 2^31 elements or more is refused, not truncated. The
+// rows are reserved address space only (MAP_NORESERVE), never touched.
+TEST(ModelErrors, ABatchOfTwoToTheThirtyOneElementsIsRefused) {
+  const auto model = small_model();
+  constexpr std::size_t rows = INT32_MAX / 784 + 1;
+  auto reserve = [](std::size_t floats) {
+    void* p = mmap(nullptr, floats * sizeof(float), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? nullptr : static_cast<float*>(p);
+  };
+  float* input = reserve(rows * 784);
+  float* output = reserve(rows * 10);
+  ASSERT_NE(input, nullptr);
+  ASSERT_NE(output, nullptr);
+  nnfuse::Session session;
+  EXPECT_EQ(error_of([&] {
+              model.forward(session, std::span<const float>(input, rows * 784),
+                            std::span<float>(output, rows * 10));
+            }),
+            "nnfuse::Model<test_mlp>::forward: a batch of " + std::to_string(rows) +
+                " rows of up to 784 floats is 2^31 elements or more, the most one call takes");
+  munmap(input, rows * 784 * sizeof(float));
+  munmap(output, rows * 10 * sizeof(float));
+}
+
 TEST(ModelErrors, ParameterBlockOfTheWrongSize) {
   std::vector<float> params(10);
   EXPECT_EQ(error_of([&] { (void)nnfuse::Model<Mlp>::from_parameters(params); }),
@@ -159,7 +186,7 @@ TEST(ModelErrors, WeightsOfAnotherNetworkNameFileAndTensor) {
 
 // A kernel called directly with a malformed buffer returns Halide's error code and leaves the
 // message in the Session, instead of Halide's default of printing and aborting the process.
-TEST(Session, KeepsHalidesErrorMessageInsteadOfAborting) {
+TEST(Session, KeepsTheKernelsErrorMessageInsteadOfAborting) {
   const auto model = small_model();
   nnfuse::Session session;
   std::vector<float> input(784 * 3, 0.5F);
@@ -177,6 +204,128 @@ TEST(Session, KeepsHalidesErrorMessageInsteadOfAborting) {
   }
   const nnfuse::Session::Call next = session.begin_call();
   EXPECT_TRUE(session.last_error().empty()) << "a new call starts without an error";
+}
+
+// The forward and node kernels are compiled without Halide's asserts; their entry points check
+// every buffer instead. Each malformed form is refused before the kernel reads anything, with
+// Halide's error code and a message naming the kernel, the buffer and what is wrong.
+struct Malformed {
+  const char* what;
+  int code;
+  const char* message;
+};
+
+template <class Compiled>
+void expect_every_malformed_buffer_refused() {
+  using Net = typename Compiled::network;
+  constexpr std::size_t in_width = nnfuse::graph<Net>::in_width;
+  constexpr std::size_t out_width = nnfuse::graph<Net>::out_width;
+  constexpr std::size_t rows = 3;
+  std::vector<float> params(nnfuse::graph<Net>::parameter_bytes / sizeof(float), 0.01F);
+  const auto model = nnfuse::Model<Compiled>::from_parameters(params);
+  std::vector<float> input(in_width * rows, 0.5F);
+  std::vector<float> output(out_width * rows, -1.0F);
+  const std::string kernel =
+      std::string(Compiled::name) + "__forward__" + std::string(Compiled::schedule) + "__host: ";
+  nnfuse::Session session;
+  auto call = [&](const Malformed& form, auto&& damage) {
+    nnfuse::detail::RowsBuffer in(input.data(), in_width, rows);
+    nnfuse::detail::RowsBuffer out(output.data(), out_width, rows);
+    nnfuse::detail::VectorBuffer packed(model.packed().data(), model.packed().size());
+    halide_buffer_t* buffers[] = {&in.buffer, &packed.buffer, &out.buffer};  // NOLINT(*-c-arrays)
+    damage(buffers);
+    const nnfuse::Session::Call c = session.begin_call();
+    const int code =
+        Compiled::forward(c.user_context(), buffers[0], nullptr, buffers[1], buffers[2]);
+    EXPECT_EQ(code, form.code) << Compiled::schedule << ": " << form.what;
+    EXPECT_EQ(std::string(session.last_error()), kernel + form.message)
+        << Compiled::schedule << ": " << form.what;
+    EXPECT_EQ(output, std::vector<float>(out_width * rows, -1.0F))
+        << Compiled::schedule << ": " << form.what << " wrote the output";
+  };
+  using B = halide_buffer_t*;
+  call({"null output", halide_error_code_buffer_argument_is_null, "Output buffer output is null"},
+       [](B* b) { b[2] = nullptr; });
+  call({"null packed", halide_error_code_buffer_argument_is_null, "Input buffer packed is null"},
+       [](B* b) { b[1] = nullptr; });
+  call({"no host", halide_error_code_host_is_null,
+        "Input buffer input has no host memory (the kernels run on the host and answer no "
+        "bounds query)"},
+       [](B* b) { b[0]->host = nullptr; });
+  call({"device dirty", halide_error_code_device_dirty_with_no_device_support,
+        "Input buffer input is dirty on a device; copy it to the host first"},
+       [](B* b) { b[0]->set_device_dirty(); });
+  call({"int32", halide_error_code_bad_type,
+        "Input buffer input has type code 0 with 32 bits, not float32"},
+       [](B* b) { b[0]->type = halide_type_t(halide_type_int, 32); });
+  call({"one dimension", halide_error_code_bad_dimensions,
+        "Output buffer output has 1 dimensions, not 2"},
+       [](B* b) { b[2]->dimensions = 1; });
+  call({"narrow input", halide_error_code_constraint_violated,
+        "Input buffer input is 783 floats wide, the kernel's is 784"},
+       [](B* b) { b[0]->dim[0].extent = 783; });
+  call({"row min", halide_error_code_constraint_violated,
+        "Output buffer output starts at (0, 1), not (0, 0)"},
+       [](B* b) { b[2]->dim[1].min = 1; });
+  call({"row stride", halide_error_code_constraint_violated,
+        "Input buffer input has strides (1, 800); rows must be dense, (1, width)"},
+       [](B* b) { b[0]->dim[1].stride = 800; });
+  call({"fewer input rows", halide_error_code_access_out_of_bounds,
+        "Input buffer input has 2 rows, the call needs 3"},
+       [](B* b) { b[0]->dim[1].extent = 2; });
+  call({"no rows", halide_error_code_access_out_of_bounds,
+        "Output buffer output has 0 rows, the call needs 1"},
+       [](B* b) { b[2]->dim[1].extent = 0; });
+  call({"2^31 elements", halide_error_code_buffer_extents_too_large,
+        "Output buffer output has 214748365 rows of 10 floats: 2^31 elements or more"},
+       [](B* b) { b[2]->dim[1].extent = 214748365; });
+  const std::string short_packed =
+      "Input buffer packed holds " + std::to_string(model.packed().size() - 1) +
+      " floats, the variant's layout " + std::to_string(model.packed().size());
+  call({"short packed", halide_error_code_constraint_violated, short_packed.c_str()},
+       [](B* b) { --b[1]->dim[0].extent; });
+  // Then a well-formed call on the same Session gives what a fresh Session's does.
+  std::vector<float> expected(output.size());
+  nnfuse::Session fresh;
+  model.forward(fresh, input, expected);
+  model.forward(session, input, output);
+  EXPECT_EQ(output, expected) << Compiled::schedule;
+}
+
+TEST(KernelEntryPoint, RefusesEveryMalformedBufferNamingIt) {
+  nnfuse_test::for_each_schedule<nnfuse::generated::test_mlp::schedules>(
+      [](auto s) { expect_every_malformed_buffer_refused<decltype(s)>(); });
+}
+
+// A node kernel that adds a residual checks that buffer too (the residual block of ResidualNet,
+// 33 wide, node 1).
+TEST(KernelEntryPoint, ANodeKernelChecksItsResidual) {
+  using Compiled = nnfuse::generated::test_residual::manual;
+  using Net = Compiled::network;
+  std::vector<float> params(nnfuse::graph<Net>::parameter_bytes / sizeof(float), 0.01F);
+  const auto model = nnfuse::Model<Compiled>::from_parameters(params);
+  std::vector<float> x(33 * 2, 0.5F);
+  std::vector<float> y(33 * 2);
+  nnfuse::detail::RowsBuffer in(x.data(), 33, 2);
+  nnfuse::detail::RowsBuffer residual(x.data(), 33, 1);
+  nnfuse::detail::RowsBuffer out(y.data(), 33, 2);
+  nnfuse::detail::VectorBuffer packed(model.packed().data(), model.packed().size());
+  const std::string kernel = std::string(Compiled::node_names[1]) + "__host: ";
+  nnfuse::Session session;
+  {
+    const nnfuse::Session::Call c = session.begin_call();
+    EXPECT_EQ(Compiled::node1(c.user_context(), &in.buffer, nullptr, &packed.buffer, &out.buffer),
+              halide_error_code_buffer_argument_is_null);
+    EXPECT_EQ(std::string(session.last_error()), kernel + "Input buffer residual is null");
+  }
+  {
+    const nnfuse::Session::Call c = session.begin_call();
+    EXPECT_EQ(Compiled::node1(c.user_context(), &in.buffer, &residual.buffer, &packed.buffer,
+                              &out.buffer),
+              halide_error_code_access_out_of_bounds);
+    EXPECT_EQ(std::string(session.last_error()),
+              kernel + "Input buffer residual has 1 rows, the call needs 2");
+  }
 }
 
 // Another Halide library in the process calls the same (process-wide) hooks with a user context

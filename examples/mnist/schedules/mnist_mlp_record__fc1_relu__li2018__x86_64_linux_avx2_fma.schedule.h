@@ -6,7 +6,7 @@ y0$10.compute_root()
     .parallel(v373,34,ShiftInwards)
     .vectorize(v374)
 ;
-packed_im$15.compute_root()
+packed_im$14.compute_root()
     .split(_0,v376,v377,8,ShiftInwards)
     .reorder(v377,v376)
     .parallel(v376,1,ShiftInwards)

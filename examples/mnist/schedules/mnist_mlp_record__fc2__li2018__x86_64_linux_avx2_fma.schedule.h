@@ -6,7 +6,7 @@ y1$10.compute_root()
     .parallel(v407,2,ShiftInwards)
     .vectorize(v408)
 ;
-packed_im$17.compute_root()
+packed_im$16.compute_root()
     .split(_0,v410,v411,8,ShiftInwards)
     .reorder(v411,v410)
     .parallel(v410)

@@ -6,7 +6,7 @@ y1$8.compute_root()
     .parallel(v310,2,ShiftInwards)
     .vectorize(v311)
 ;
-packed_im$13.compute_root()
+packed_im$12.compute_root()
     .split(_0,v313,v314,8,ShiftInwards)
     .reorder(v314,v313)
     .parallel(v313)

@@ -37,10 +37,11 @@ std::string join(const Items& items) {
 }
 
 // A compiled per-node kernel: <net>__<kernel>__<schedule>, whether it reads a residual, its
-// outputs and whether it has a matmul (which the micro-kernel's tiles cut).
+// inputs and outputs and whether it has a matmul (which the micro-kernel's tiles cut).
 struct Kernel {
   std::string function;
   bool reads_residual;
+  int in_width;
   int out_width;
   bool matmul;
 };
@@ -405,9 +406,10 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
   std::ostringstream& source = text.source;
   std::ostringstream& structs = text.structs;
 
-  // Declarations, the C entry points (which tell the Halide function which of the
+  // Declarations, the C entry points (which check every buffer argument in place of Halide's
+  // checks, compile.hpp's ArgumentChecks, and tell the Halide function which of the
   // micro-kernel's row plans the batch fills), dispatchers and the schedule's struct.
-  auto declare = [&](const std::string& fn, bool residual) {
+  auto declare = [&](const std::string& fn, bool residual, int in_width, int out_width) {
     const std::string buffers = std::string("halide_buffer_t* input, ") +
                                 (residual ? "halide_buffer_t* residual, " : "") +
                                 "halide_buffer_t* packed, halide_buffer_t* output";
@@ -436,9 +438,22 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
         source << "extern \"C\" int " << entry << "__small__halide(void* user_context, "
                << flag_params << buffers << ");\n";
       }
+      const std::size_t floats = layouts.distinct[layouts.of_variant[t]].floats;
+      auto check = [](const std::string& call) {
+        return "  if (const int code = nnfuse::" + call + ") return code;\n";
+      };
       source << "extern \"C\" int " << entry << "(void* user_context, " << buffers << ") {\n"
-             << "  const int rows = input != nullptr && input->dimensions == 2 ? "
-                "input->dim[1].extent : 0;\n"
+             << "  static constexpr const char* kernel = \"" << entry << "\";\n"
+             << check(R"(check_rows(user_context, kernel, "Output", "output", output, )" +
+                      std::to_string(out_width) + ", 0)")
+             << "  const int rows = output->dim[1].extent;\n"
+             << check(R"(check_rows(user_context, kernel, "Input", "input", input, )" +
+                      std::to_string(in_width) + ", rows)");
+      if (residual) {
+        source << check(R"(check_rows(user_context, kernel, "Input", "residual", residual, )" +
+                        std::to_string(out_width) + ", rows)");
+      }
+      source << check("check_packed(user_context, kernel, packed, " + std::to_string(floats) + ")")
              << flag_values;
       if (small_fallback) {
         source << "  if (rows < " << options.typical_batch << ") return " << entry
@@ -447,8 +462,11 @@ inline void emit_schedule(const GeneratorOptions& options, Schedule schedule,
       source << "  return " << entry << "__halide(user_context, " << flags << pass << ");\n}\n";
     }
   };
-  declare(prefix + "forward__" + sname, false);
-  for (const auto& k : node_kernels) declare(k.function, k.reads_residual);
+  declare(prefix + "forward__" + sname, false, node_kernels.front().in_width,
+          node_kernels.back().out_width);
+  for (const auto& k : node_kernels) {
+    declare(k.function, k.reads_residual, k.in_width, k.out_width);
+  }
 
   const std::string ns = "nnfuse::generated::" + options.name;
   source << "\n// ---- schedule " << sname << "\n";

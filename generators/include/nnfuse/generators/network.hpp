@@ -242,7 +242,8 @@ std::vector<std::string> generate(const GeneratorOptions& options,
           return detail::build_network<Net>(target, s, options.precision, layout_for(target),
                                             batch);
         },
-        options.name + "__forward" + suffix, schedule, options, objects);
+        options.name + "__forward" + suffix, schedule, options, objects,
+        detail::ArgumentChecks::entry_point);
     std::vector<Kernel> node_kernels;
     boost::hana::for_each(
         boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<G::node_count>),
@@ -254,10 +255,10 @@ std::vector<std::string> generate(const GeneratorOptions& options,
                 return detail::build_single_node<Net, I>(target, s, options.precision,
                                                          layout_for(target), batch);
               },
-              fn, schedule, options, objects);
-          node_kernels.push_back({fn, FusedNode<Net, I>::adds_residual,
-                                  static_cast<int>(FusedNode<Net, I>::out_width),
-                                  FusedNode<Net, I>::has_matmul});
+              fn, schedule, options, objects, detail::ArgumentChecks::entry_point);
+          node_kernels.push_back(
+              {fn, FusedNode<Net, I>::adds_residual, static_cast<int>(FusedNode<Net, I>::in_width),
+               static_cast<int>(FusedNode<Net, I>::out_width), FusedNode<Net, I>::has_matmul});
         });
     std::optional<TrainingKernels> training;
     if constexpr (TrainingLoss<Loss>) {

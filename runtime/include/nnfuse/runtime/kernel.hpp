@@ -4,11 +4,15 @@
 // residual input (ignored by kernels that read none), the packed parameter block and the
 // output rows; 0 on success, a Halide error code otherwise. A network generated with a LOSS also
 // has training kernels, whose buffers travel in the structs below (each node's kernel reads the
-// ones its signature needs and ignores the rest).
+// ones its signature needs and ignores the rest). The forward and node kernels are compiled
+// without Halide's own argument checks and bounds query; their entry points run check_rows and
+// check_packed below instead, so a malformed buffer is still refused with a message that names it.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstdio>
 
 #include <HalideRuntime.h>
 
@@ -92,5 +96,112 @@ struct AdamStep {
 using AdamFn = int (*)(void* user_context, std::size_t variant, const AdamStep& step,
                        halide_buffer_t* weights, halide_buffer_t* gradient,
                        halide_buffer_t* exp_avg, halide_buffer_t* exp_avg_sq) noexcept;
+
+namespace detail {
+// Reports "<kernel>: <role> buffer <name> <what>" (`what` formatted with a and b) through
+// halide_error, which a Session keeps, and returns `code`. Builds no string on the heap.
+inline int refuse(void* user_context, int code, const char* kernel, const char* role,
+                  const char* name, const char* what, long long a = 0, long long b = 0) noexcept {
+  std::array<char, 160> detail{};
+  std::array<char, 320> text{};
+  // NOLINTBEGIN(cppcoreguidelines-pro-type-vararg, hicpp-vararg): C formatters
+  std::snprintf(detail.data(), detail.size(), what, a, b);
+  std::snprintf(text.data(), text.size(), "%s: %s buffer %s %s\n", kernel, role, name,
+                detail.data());
+  // NOLINTEND(cppcoreguidelines-pro-type-vararg, hicpp-vararg)
+  halide_error(user_context, text.data());
+  return code;
+}
+
+// A host float32 buffer of `dimensions` dimensions, or the error code (reported).
+inline int check_host_float32(void* user_context, const char* kernel, const char* role,
+                              const char* name, const halide_buffer_t* buffer,
+                              int dimensions) noexcept {
+  auto fail = [&](int code, const char* what, long long a = 0, long long b = 0) {
+    return refuse(user_context, code, kernel, role, name, what, a, b);
+  };
+  if (buffer == nullptr) return fail(halide_error_code_buffer_argument_is_null, "is null");
+  if (buffer->host == nullptr) {
+    return fail(halide_error_code_host_is_null,
+                "has no host memory (the kernels run on the host and answer no bounds query)");
+  }
+  if (buffer->device_dirty()) {
+    return fail(halide_error_code_device_dirty_with_no_device_support,
+                "is dirty on a device; copy it to the host first");
+  }
+  if (buffer->type.code != halide_type_float || buffer->type.bits != 32 ||
+      buffer->type.lanes != 1) {
+    return fail(halide_error_code_bad_type, "has type code %lld with %lld bits, not float32",
+                buffer->type.code, buffer->type.bits);
+  }
+  if (buffer->dimensions != dimensions) {
+    return fail(halide_error_code_bad_dimensions, "has %lld dimensions, not %lld",
+                buffer->dimensions, dimensions);
+  }
+  return 0;
+}
+}  // namespace detail
+
+// What Halide's checks asked of a rows argument of `kernel`: a host float32 buffer of two
+// dimensions, `width` floats per row (dimension 0: min 0, extent `width`, stride 1) and rows
+// stored densely (dimension 1: min 0, stride `width`), at least `rows` of them (0: at least
+// one) and fewer than 2^31 elements (the kernels index in int32). `role` is "Input" or
+// "Output", `name` the argument's. 0 if it is, else the error code, the message through
+// halide_error.
+inline int check_rows(void* user_context, const char* kernel, const char* role, const char* name,
+                      const halide_buffer_t* buffer, int width, int rows) noexcept {
+  if (const int code = detail::check_host_float32(user_context, kernel, role, name, buffer, 2)) {
+    return code;
+  }
+  auto fail = [&](int code, const char* what, long long a, long long b) {
+    return detail::refuse(user_context, code, kernel, role, name, what, a, b);
+  };
+  const halide_dimension_t& feature = buffer->dim[0];
+  const halide_dimension_t& row = buffer->dim[1];
+  const int needed = rows > 0 ? rows : 1;
+  if (feature.extent != width) {
+    return fail(halide_error_code_constraint_violated, "is %lld floats wide, the kernel's is %lld",
+                feature.extent, width);
+  }
+  if (feature.min != 0 || row.min != 0) {
+    return fail(halide_error_code_constraint_violated, "starts at (%lld, %lld), not (0, 0)",
+                feature.min, row.min);
+  }
+  if (feature.stride != 1 || row.stride != width) {
+    return fail(halide_error_code_constraint_violated,
+                "has strides (%lld, %lld); rows must be dense, (1, width)", feature.stride,
+                row.stride);
+  }
+  if (row.extent < needed) {
+    return fail(halide_error_code_access_out_of_bounds, "has %lld rows, the call needs %lld",
+                row.extent, needed);
+  }
+  if (static_cast<std::int64_t>(row.extent) * width > INT32_MAX) {
+    return fail(halide_error_code_buffer_extents_too_large,
+                "has %lld rows of %lld floats: 2^31 elements or more", row.extent, width);
+  }
+  return 0;
+}
+
+// The packed parameter block of `kernel`: a host float32 buffer of one dimension, min 0,
+// stride 1 and exactly `floats` floats (the layout the kernel's variant reads).
+inline int check_packed(void* user_context, const char* kernel, const halide_buffer_t* buffer,
+                        int floats) noexcept {
+  const char* const role = "Input";
+  const char* const name = "packed";
+  if (const int code = detail::check_host_float32(user_context, kernel, role, name, buffer, 1)) {
+    return code;
+  }
+  const halide_dimension_t& d = buffer->dim[0];
+  if (d.min != 0 || d.stride != 1) {
+    return detail::refuse(user_context, halide_error_code_constraint_violated, kernel, role, name,
+                          "starts at %lld with stride %lld, not 0 and 1", d.min, d.stride);
+  }
+  if (d.extent != floats) {
+    return detail::refuse(user_context, halide_error_code_constraint_violated, kernel, role, name,
+                          "holds %lld floats, the variant's layout %lld", d.extent, floats);
+  }
+  return 0;
+}
 
 }  // namespace nnfuse

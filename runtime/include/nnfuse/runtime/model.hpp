@@ -10,6 +10,7 @@
 // it on that first call; `parameters()` unpacks them back into PyTorch's layout.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -255,6 +256,16 @@ class Model {
       fail("the output has " + std::to_string(output.size()) + " floats, expected batch " +
            std::to_string(batch) + " x " + std::to_string(out_width) + " = " +
            std::to_string(batch * out_width));
+    }
+    // The kernels index every tensor in int32 (halide_buffer_t's extents are int32).
+    constexpr std::size_t widest = [] {
+      std::size_t w = in_width;
+      for (const auto& node : graph<network>::nodes) w = std::max(w, node.out_width);
+      return w;
+    }();
+    if (batch > static_cast<std::size_t>(INT32_MAX) / widest) {
+      fail("a batch of " + std::to_string(batch) + " rows of up to " + std::to_string(widest) +
+           " floats is 2^31 elements or more, the most one call takes");
     }
     return batch;
   }

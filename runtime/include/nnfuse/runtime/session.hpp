@@ -9,7 +9,9 @@
 // The user context Halide passes to halide_malloc / halide_free / halide_error is not the
 // Session's address but that of a slot in nnfuse's own context table: the hooks recognise it by
 // address alone, so another Halide library in the process that passes a context of its own is
-// never read through; its allocations go to the heap and its errors to stderr.
+// never read through; its allocations go to the heap and its errors to stderr. A heap that is
+// exhausted during a kernel call ends the process with a message (the forward kernels carry no
+// Halide asserts that would catch a null buffer: kernel.hpp).
 #pragma once
 
 #include <array>
