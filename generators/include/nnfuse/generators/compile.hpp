@@ -48,11 +48,12 @@ inline void compile_one(BuiltPipeline built, const Halide::Target& target,
 
 // Who checks a kernel's buffer arguments. `entry_point`: its generated C entry point
 // (nnfuse::check_rows / check_packed, kernel.hpp), so the Halide function is compiled without
-// Halide's own checks and bounds query (no_asserts, no_bounds_query), which cost 20-25 % of a
-// small network's call: a 64 -> 64 Tanh layer at batch 1 took 328 ns with them and 257 ns
-// without, an 8 -> 16 -> 16 -> 1 Tanh network 214 ns and 169 ns (Zen 4, one thread,
-// 2026-12-04). The forward and node kernels, whose entry points emit.hpp writes with those
-// checks, take it; the training kernels keep Halide's.
+// Halide's own checks and bounds query (no_asserts, no_bounds_query), which cost a fifth to a
+// third of a small network's call: through Model::forward at batch 1, a 64 -> 64 Tanh layer
+// took 383 ns with them and 262 ns without, an 8 -> 16 -> 16 -> 1 Tanh network 280 and 223 ns
+// (host target, Zen 4, one thread, 2026-12-04; no_bounds_query alone changed nothing). The
+// forward and node kernels, whose entry points emit.hpp writes with those checks, take it; the
+// training kernels keep Halide's.
 enum class ArgumentChecks { halide, entry_point };
 
 // Builds the pipeline once per target (schedules depend on the target's registers) and
