@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <span>
@@ -77,19 +78,82 @@ std::vector<Range> input_ranges(const Options& options) {
   return ranges;
 }
 
+// One variant's findings over some of the inputs. `*_index` is the input's position in the
+// run's order, so that merging the threads' findings gives the same table for any --threads.
+// The run's inputs in order: the ranges concatenated, addressed by position.
+class Inputs {
+ public:
+  explicit Inputs(std::vector<Range> ranges) : ranges_(std::move(ranges)) {
+    for (const Range& r : ranges_) {
+      starts_.push_back(size_);
+      size_ += (r.last - r.first + r.step - 1) / r.step;
+    }
+  }
+  std::uint64_t size() const { return size_; }
+
+  // Writes the inputs from position `first` on into `out` (as many as fit); returns how many.
+  std::size_t fill(std::uint64_t first, std::span<float> out) const {
+    std::size_t r = static_cast<std::size_t>(
+        std::upper_bound(starts_.begin(), starts_.end(), first) - starts_.begin() - 1);
+    std::uint64_t bits = ranges_[r].first + (first - starts_[r]) * ranges_[r].step;
+    std::size_t n = 0;
+    while (n < out.size() && r < ranges_.size()) {
+      if (bits >= ranges_[r].last) {
+        if (++r < ranges_.size()) bits = ranges_[r].first;
+        continue;
+      }
+      out[n++] = std::bit_cast<float>(static_cast<std::uint32_t>(bits));
+      bits += ranges_[r].step;
+    }
+    return n;
+  }
+
+ private:
+  std::vector<Range> ranges_;
+  std::vector<std::uint64_t> starts_;
+  std::uint64_t size_ = 0;
+};
+
 struct Stats {
   double max_ulp = 0;
   float max_at = 0;
+  std::uint64_t max_index = 0;
   double max_ulp_normal = 0;  // where the correctly rounded result is a normal float or 0
   float max_normal_at = 0;
+  std::uint64_t max_normal_index = 0;
   std::uint64_t exact_failures = 0;
   float first_failure_at = 0;
   float first_failure_got = 0;
   double first_failure_expected = 0;
+  std::uint64_t first_failure_index = 0;
   std::uint64_t inputs = 0;
+
+  // The larger error wins; of equal ones, the earlier input (as one thread would have found).
+  void merge(const Stats& o) {
+    if (o.max_ulp > max_ulp || (o.max_ulp == max_ulp && o.max_index < max_index)) {
+      max_ulp = o.max_ulp;
+      max_at = o.max_at;
+      max_index = o.max_index;
+    }
+    if (o.max_ulp_normal > max_ulp_normal ||
+        (o.max_ulp_normal == max_ulp_normal && o.max_normal_index < max_normal_index)) {
+      max_ulp_normal = o.max_ulp_normal;
+      max_normal_at = o.max_normal_at;
+      max_normal_index = o.max_normal_index;
+    }
+    if (o.exact_failures > 0 &&
+        (exact_failures == 0 || o.first_failure_index < first_failure_index)) {
+      first_failure_at = o.first_failure_at;
+      first_failure_got = o.first_failure_got;
+      first_failure_expected = o.first_failure_expected;
+      first_failure_index = o.first_failure_index;
+    }
+    exact_failures += o.exact_failures;
+    inputs += o.inputs;
+  }
 };
 
-void account(Stats& s, float x, float y, double ref) {
+void account(Stats& s, std::uint64_t index, float x, float y, double ref) {
   ++s.inputs;
   const bool ref_nan = std::isnan(ref);
   const float rounded = nnfuse::reference::round_to_float(ref);
@@ -102,6 +166,7 @@ void account(Stats& s, float x, float y, double ref) {
   }
   if (!exact_ok) {
     if (s.exact_failures++ == 0) {
+      s.first_failure_index = index;
       s.first_failure_at = x;
       s.first_failure_got = y;
       s.first_failure_expected = ref;
@@ -113,11 +178,13 @@ void account(Stats& s, float x, float y, double ref) {
   if (e > s.max_ulp) {
     s.max_ulp = e;
     s.max_at = x;
+    s.max_index = index;
   }
   if (std::fabs(ref) >= static_cast<double>(std::numeric_limits<float>::min()) || ref == 0.0) {
     if (e > s.max_ulp_normal) {
       s.max_ulp_normal = e;
       s.max_normal_at = x;
+      s.max_normal_index = index;
     }
   }
 }
@@ -126,7 +193,9 @@ void account(Stats& s, float x, float y, double ref) {
 // stated bound and the name of its MPFR reference (empty if none).
 struct Case {
   std::string label;
-  std::function<void(std::size_t variant, std::span<const float>, std::span<float>)> run;
+  std::function<void(std::size_t variant, nnfuse::Session&, std::span<const float>,
+                     std::span<float>)>
+      run;
   std::size_t first_variant;
   std::span<const std::string_view> variants;
   std::function<double(double)> reference;
@@ -140,11 +209,9 @@ Case make_case(std::string label, std::vector<float> parameters,
                std::function<double(double)> mpfr_value = {}) {
   auto model = std::make_shared<nnfuse::Model<Compiled>>(
       nnfuse::Model<Compiled>::from_parameters(parameters));
-  auto session = std::make_shared<nnfuse::Session>();
   return Case{std::move(label),
-              [model, session](std::size_t v, std::span<const float> in, std::span<float> out) {
-                model->forward_variant(v, *session, in, out);
-              },
+              [model](std::size_t v, nnfuse::Session& session, std::span<const float> in,
+                      std::span<float> out) { model->forward_variant(v, session, in, out); },
               Compiled::selected_variant_index(),
               Compiled::variants,
               std::move(reference),
@@ -265,16 +332,15 @@ std::string hex(float x) {
 
 int main(int argc, char** argv) try {
   const Options options = parse(argc, argv);
+  // The program's threads split the inputs; Halide's pool inside each call would only contend.
+  setenv("HL_NUM_THREADS", "1", 0);
   std::vector<Case> cases = all_cases();
   if (!options.only.empty()) {
     std::erase_if(cases, [&](const Case& c) { return c.label.rfind(options.only, 0) != 0; });
     if (cases.empty()) throw std::invalid_argument("--only " + options.only + " matches no row");
   }
-  const std::vector<Range> ranges = input_ranges(options);
-  constexpr std::size_t chunk = nnfuse_eval::width * 1024;
-  std::vector<float> input(chunk);
-  std::vector<float> output(chunk);
-  std::vector<double> reference(chunk);
+  const Inputs inputs(input_ranges(options));
+  constexpr std::size_t chunk = nnfuse_eval::width * 64;
 
   std::printf(
       "| activation | variant | max ULP | at x | max ULP, normal results | at x | bound "
@@ -282,40 +348,50 @@ int main(int argc, char** argv) try {
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   bool ok = true;
   for (const Case& c : cases) {
-    std::vector<Stats> stats(c.variants.size());
-    auto flush = [&](std::size_t n) {
-      if (n == 0) return;
-      const std::size_t padded =
-          (n + nnfuse_eval::width - 1) / nnfuse_eval::width * nnfuse_eval::width;
-      std::fill(input.begin() + static_cast<std::ptrdiff_t>(n),
-                input.begin() + static_cast<std::ptrdiff_t>(padded), 0.0F);
-      std::vector<std::thread> workers;
-      const std::size_t per = (n + options.threads - 1) / options.threads;
-      for (unsigned t = 0; t < options.threads; ++t) {
-        workers.emplace_back([&, t] {
-          for (std::size_t i = t * per; i < std::min(n, (t + 1) * per); ++i) {
-            reference[i] = c.reference(static_cast<double>(input[i]));
+    // Each thread takes every threads-th chunk of the inputs, with its own buffers and Session
+    // (Halide's own pool stays out of it: HL_NUM_THREADS=1 is set above).
+    std::vector<std::vector<Stats>> per_thread(options.threads,
+                                               std::vector<Stats>(c.variants.size()));
+    std::vector<std::exception_ptr> failures(options.threads);
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < options.threads; ++t) {
+      workers.emplace_back([&, t] {
+        try {
+          std::vector<float> input(chunk);
+          std::vector<float> output(chunk);
+          std::vector<double> reference(chunk);
+          nnfuse::Session session;
+          std::vector<Stats>& stats = per_thread[t];
+          for (std::uint64_t first = std::uint64_t{t} * chunk; first < inputs.size();
+               first += std::uint64_t{options.threads} * chunk) {
+            const std::size_t n = inputs.fill(first, input);
+            const std::size_t padded =
+                (n + nnfuse_eval::width - 1) / nnfuse_eval::width * nnfuse_eval::width;
+            std::fill(input.begin() + static_cast<std::ptrdiff_t>(n),
+                      input.begin() + static_cast<std::ptrdiff_t>(padded), 0.0F);
+            for (std::size_t i = 0; i < n; ++i) reference[i] = c.reference(double{input[i]});
+            for (std::size_t v = c.first_variant; v < c.variants.size(); ++v) {
+              c.run(v, session, std::span<const float>(input.data(), padded),
+                    std::span<float>(output.data(), padded));
+              for (std::size_t i = 0; i < n; ++i) {
+                account(stats[v], first + i, input[i], output[i], reference[i]);
+              }
+            }
           }
-        });
-      }
-      for (auto& w : workers) w.join();
-      for (std::size_t v = c.first_variant; v < c.variants.size(); ++v) {
-        c.run(v, std::span<const float>(input.data(), padded),
-              std::span<float>(output.data(), padded));
-        for (std::size_t i = 0; i < n; ++i) account(stats[v], input[i], output[i], reference[i]);
-      }
-    };
-    std::size_t filled = 0;
-    for (const Range& r : ranges) {
-      for (std::uint64_t bits = r.first; bits < r.last; bits += r.step) {
-        input[filled++] = std::bit_cast<float>(static_cast<std::uint32_t>(bits));
-        if (filled == chunk) {
-          flush(filled);
-          filled = 0;
+        } catch (...) {
+          failures[t] = std::current_exception();
         }
-      }
+      });
     }
-    flush(filled);
+    for (auto& w : workers) w.join();
+    for (const auto& failure : failures) {
+      if (failure) std::rethrow_exception(failure);
+    }
+    std::vector<Stats> stats(c.variants.size());
+    for (const auto& found : per_thread) {
+      for (std::size_t v = 0; v < stats.size(); ++v) stats[v].merge(found[v]);
+    }
+    nnfuse::Session session;
     for (std::size_t v = c.first_variant; v < c.variants.size(); ++v) {
       const Stats& s = stats[v];
       std::string mpfr = "—";
@@ -325,7 +401,7 @@ int main(int argc, char** argv) try {
           const float x = s.max_at;
           std::vector<float> one(nnfuse_eval::width, x);
           std::vector<float> y(nnfuse_eval::width);
-          c.run(v, one, y);
+          c.run(v, session, one, y);
           return ulp_error(y[0], c.mpfr_value(static_cast<double>(x)));
         }());
         mpfr = text;
