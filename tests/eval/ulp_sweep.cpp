@@ -89,10 +89,10 @@ class Inputs {
       size_ += (r.last - r.first + r.step - 1) / r.step;
     }
   }
-  std::uint64_t size() const { return size_; }
+  [[nodiscard]] std::uint64_t size() const { return size_; }
 
   // Writes the inputs from position `first` on into `out` (as many as fit); returns how many.
-  std::size_t fill(std::uint64_t first, std::span<float> out) const {
+  [[nodiscard]] std::size_t fill(std::uint64_t first, std::span<float> out) const {
     std::size_t r = static_cast<std::size_t>(
         std::upper_bound(starts_.begin(), starts_.end(), first) - starts_.begin() - 1);
     std::uint64_t bits = ranges_[r].first + (first - starts_[r]) * ranges_[r].step;
