@@ -105,42 +105,66 @@ BuiltPipeline build_single_node(const Halide::Target& target, Schedule schedule,
 }  // namespace detail
 
 namespace detail {
+// One TrainingNode per fused node of Net, named and flagged as the forward kernels are;
+// `add(i, node, base)` compiles what a caller needs of node i (base: its kernels' name stem).
+template <class Net, class AddKernels>
+std::vector<TrainingNode> training_nodes(const GeneratorOptions& options, Schedule schedule,
+                                         AddKernels&& add) {
+  std::vector<TrainingNode> nodes;
+  boost::hana::for_each(
+      boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<graph<Net>::node_count>),
+      [&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        TrainingNode node;
+        const std::string base = options.name + "__" + node_name<Net, I>();
+        node.forward = base + "__" + to_string(schedule);
+        node.reads_residual = FusedNode<Net, I>::adds_residual;
+        add(i, node, base);
+        nodes.push_back(node);
+      });
+  return nodes;
+}
+
+// Node I's training forward (the outputs and z; with `statistics` also the per-unit counts),
+// compiled as `fn` for every target.
+template <class Net, std::size_t I>
+void compile_train_forward(const GeneratorOptions& options, Schedule schedule,
+                           const std::string& fn, bool statistics,
+                           std::vector<std::string>& objects) {
+  compile_variants(
+      [&](const Halide::Target& target, Schedule s) {
+        return build_train_forward<Net, I>(target, s, options.precision,
+                                           packed_layout<Net>(schedule, target),
+                                           options.typical_batch, statistics);
+      },
+      fn, schedule, options, objects);
+}
+
 // A schedule's training kernels (training.hpp), compiled for every target: per node its training
 // forward (when it keeps z) and backward (the first node's also with dX), SGD and Adam.
 template <class Net, class Loss>
 TrainingKernels compile_training(const GeneratorOptions& options, Schedule schedule,
                                  const std::string& loss_type, std::vector<std::string>& objects) {
-  using G = graph<Net>;
   static_assert(training<Net, Loss>::checked);
   TrainingKernels kernels;
   kernels.loss_type = loss_type;
   const std::string suffix = "__" + to_string(schedule);
-  const int batch = options.typical_batch;
   auto layout_for = [&](const Halide::Target& target) {
     return packed_layout<Net>(schedule, target);
   };
-  boost::hana::for_each(
-      boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<G::node_count>),
-      [&](auto i) {
+  kernels.nodes = training_nodes<Net>(
+      options, schedule, [&](auto i, TrainingNode& node, const std::string& base) {
         constexpr std::size_t I = decltype(i)::value;
-        TrainingNode node;
-        const std::string base = options.name + "__" + node_name<Net, I>();
-        node.reads_residual = FusedNode<Net, I>::adds_residual;
-        node.forward = base + suffix;
         if constexpr (keeps_pre_activation<Net, I>) {
           node.train_forward = base + "__train" + suffix;
-          compile_variants(
-              [&](const Halide::Target& target, Schedule s) {
-                return build_train_forward<Net, I>(target, s, options.precision, layout_for(target),
-                                                   batch);
-              },
-              node.train_forward, schedule, options, objects);
+          compile_train_forward<Net, I>(options, schedule, node.train_forward, false, objects);
         }
         auto backward = [&](const std::string& fn, bool input_grad) {
           compile_variants(
               [&](const Halide::Target& target, Schedule s) {
                 return build_backward<Net, I, Loss>(target, s, options.precision,
-                                                    layout_for(target), batch, input_grad);
+                                                    layout_for(target), options.typical_batch,
+                                                    input_grad);
               },
               fn, schedule, options, objects);
         };
@@ -152,7 +176,6 @@ TrainingKernels compile_training(const GeneratorOptions& options, Schedule sched
           node.signature_input = backward_signature<Net, I, Loss>(true);
           backward(node.backward_input, true);
         }
-        kernels.nodes.push_back(node);
       });
   // The optimizers update weights and state in place, which holds only for a schedule that writes
   // each element once, after reading it: an autoscheduler's row gets `manual`'s (Adams2019's and
@@ -173,39 +196,21 @@ TrainingKernels compile_training(const GeneratorOptions& options, Schedule sched
       kernels.adam, optimizer_schedule, options, objects);
   return kernels;
 }
-}  // namespace detail
 
-namespace detail {
-// A schedule's statistics kernels (training.hpp's build_train_forward with `statistics`),
-// compiled for every target: one per node that keeps z.
+// A schedule's statistics kernels (the training forward with `statistics`), compiled for every
+// target: one per node that keeps z.
 template <class Net>
 std::vector<TrainingNode> compile_statistics(const GeneratorOptions& options, Schedule schedule,
                                              std::vector<std::string>& objects) {
-  using G = graph<Net>;
-  std::vector<TrainingNode> nodes;
-  const std::string suffix = "__" + to_string(schedule);
-  boost::hana::for_each(
-      boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<G::node_count>),
-      [&](auto i) {
+  return training_nodes<Net>(
+      options, schedule, [&](auto i, TrainingNode& node, const std::string& base) {
         constexpr std::size_t I = decltype(i)::value;
-        TrainingNode node;
-        const std::string base = options.name + "__" + node_name<Net, I>();
-        node.forward = base + suffix;
-        node.reads_residual = FusedNode<Net, I>::adds_residual;
         if constexpr (keeps_pre_activation<Net, I>) {
-          node.statistics = base + "__statistics" + suffix;
+          node.statistics = base + "__statistics__" + to_string(schedule);
           node.max_slope = max_slope<Net, I>();
-          compile_variants(
-              [&](const Halide::Target& target, Schedule s) {
-                return build_train_forward<Net, I>(target, s, options.precision,
-                                                   packed_layout<Net>(schedule, target),
-                                                   options.typical_batch, true);
-              },
-              node.statistics, schedule, options, objects);
+          compile_train_forward<Net, I>(options, schedule, node.statistics, true, objects);
         }
-        nodes.push_back(node);
       });
-  return nodes;
 }
 }  // namespace detail
 
