@@ -199,8 +199,9 @@ inline Halide::Expr expm1_near_zero(const Halide::Expr& r) {
 }  // namespace detail
 
 namespace detail {
-// expm1 x for 0 <= x <= 89 (tanh's 2|x|): expm1's form for k >= 0 alone, the same operations
-// on the lanes where they matter, so the same bits, without the branches no such x takes.
+// expm1 x for 0 <= x <= 87, where 2^k and 2^-k are normal (tanh passes 2|x| <= 20): expm1's
+// form for k >= 0 alone, the same operations on the lanes where they matter, so the same bits,
+// without the branches no such x takes.
 inline Halide::Expr expm1_nonnegative(const Halide::Expr& x) {
   const Reduced red = reduce(x);
   const Halide::Expr m = expm1_near_zero(red.r);
