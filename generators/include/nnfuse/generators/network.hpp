@@ -57,6 +57,7 @@ BuiltPipeline build_network(const Halide::Target& target, Schedule schedule, Pre
             Node::adds_residual ? tensors[Node::residual_source] : tensors[0];
         nodes.push_back(
             build_node<Net, I>(tensors[Node::input_tensor], residual, packed, layout, plan));
+        if (Node::input_tensor == 0) nodes.back().input_buffer = input;
         tensors.push_back(nodes.back().out);
       });
   const Halide::Func forward =
@@ -84,6 +85,7 @@ BuiltPipeline build_single_node(const Halide::Target& target, Schedule schedule,
   NodePlan plan = node_plan(schedule, precision, target, input);
   NodeFuncs node =
       build_node<Net, I>(Halide::Func(input), Halide::Func(residual), packed, layout, plan);
+  node.input_buffer = input;
   schedule_single_node(schedule, node, target);
   constrain(input, static_cast<int>(Node::in_width));
   packed.dim(0).set_bounds(0, static_cast<int>(layout.floats));

@@ -51,6 +51,9 @@ namespace detail {
 
 // The Funcs of one fused node, for the schedules to arrange.
 struct NodeFuncs {
+  // The pipeline's input buffer, when the node reads X from it (the pipelines that build the
+  // node set it): what a pass over rows streams from memory and prefetches.
+  std::optional<Halide::ImageParam> input_buffer;
   Halide::Func out;          // the node's output
   Halide::Func elementwise;  // act(X·Wᵀ + b): `out`, or the input of a row-wise epilogue
   // X·Wᵀ, when the node has a matmul (with row plans, the tallest plan's).

@@ -111,6 +111,15 @@ inline int panel_columns(const Halide::Target& target, int columns) {
 inline constexpr int parallel_threshold_macs = 1 << 18;
 inline constexpr int parallel_threshold_elements = parallel_threshold_macs / 16;
 
+// How far ahead a pass over rows without matmul prefetches its input (Halide emits
+// prefetchnta on x86). On a 2-core Intel Xeon with AVX-512 (a VM whose hardware prefetchers
+// left a compute-bound loop waiting for memory: ELU 47 ms over 64 MiB against 16 ms over rows
+// in L2), one thread, 64 MiB in place, medians of three interleaved runs (2026-12-04), none /
+// 2 KiB / 4 KiB ahead: ReLU 5.5 / 4.7 / 3.8 ms, Sigmoid 56.9 / 37.5 / 39.7, Tanh 24.3 / 24.9 /
+// 19.7, ELU 47.1 / 24.9 / 26.9, GELU 88.2 / 80.5 / 82.8, SiLU 58.4 / 45.2 / 43.4; 0.5–1 KiB
+// slowed ReLU (6–7 ms), 32 KiB helped nothing.
+inline constexpr int streaming_prefetch_bytes = 4096;
+
 // Rows per chunk of the `fused` schedule: one micro-kernel tile. A chunk re-reads every
 // layer's weights from L2 as a row tile of `manual` re-reads its panel, so larger chunks save
 // nothing there, and the last chunk shifts inwards: measured on the seed network at B = 32,

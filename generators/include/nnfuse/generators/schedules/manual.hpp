@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include <Halide.h>
@@ -114,9 +115,11 @@ inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipe
 // before): Halide 14 left the stores of a GuardWithIf-split intermediate unpredicated, writing
 // past the row (caught by valgrind). A pipeline output guards its last vector instead, so every
 // element is read before it is written and an elementwise network can run in place
-// (Model::forward_in_place).
+// (Model::forward_in_place). A pass that reads the pipeline's input (`streamed`: a node without
+// matmul, first in its network) prefetches it streaming_prefetch_bytes ahead (targets.hpp).
 inline void schedule_rows(Halide::Func& f, const Halide::Target& target, int width,
-                          const Halide::Expr& batch, bool threads, bool pipeline_output) {
+                          const Halide::Expr& batch, bool threads, bool pipeline_output,
+                          const std::optional<Halide::ImageParam>& streamed = std::nullopt) {
   const Halide::Var n = f.args()[0];
   const Halide::Var b = f.args()[1];
   int lanes = epilogue_lanes(target);
@@ -125,6 +128,12 @@ inline void schedule_rows(Halide::Func& f, const Halide::Target& target, int wid
     f.vectorize(
         n, lanes,
         pipeline_output ? Halide::TailStrategy::GuardWithIf : Halide::TailStrategy::ShiftInwards);
+  }
+  if (streamed) {
+    // x86 and AArch64 prefetches do not fault, so the last row's prefetches past the buffer
+    // need no guard (a guard would also stop each row's from reaching into the next).
+    const int vectors_ahead = streaming_prefetch_bytes / (lanes * static_cast<int>(sizeof(float)));
+    f.prefetch(*streamed, n, n, vectors_ahead, Halide::PrefetchBoundStrategy::NonFaulting);
   }
   if (threads) f.specialize(batch * width >= parallel_threshold_elements).parallel(b);
 }
@@ -137,14 +146,15 @@ inline void schedule_node(NodeFuncs& f, const Halide::Target& target, const Plac
   if (f.accumulator) {
     schedule_dense(f, target, where.pipeline_output && !row_epilogue, where.threads);
   } else if (row_epilogue) {
-    schedule_rows(f.elementwise, target, f.out_width, batch, where.threads, false);
+    schedule_rows(f.elementwise, target, f.out_width, batch, where.threads, false, f.input_buffer);
   }
   if (row_epilogue) {
     f.elementwise.compute_at(where.level);
     for (auto& r : f.row_funcs) r.compute_at(where.level);
     schedule_rows(f.out, target, f.out_width, batch, where.threads, where.pipeline_output);
   } else if (!f.accumulator) {
-    schedule_rows(f.out, target, f.out_width, batch, where.threads, where.pipeline_output);
+    schedule_rows(f.out, target, f.out_width, batch, where.threads, where.pipeline_output,
+                  f.input_buffer);
   }
 }
 
