@@ -115,8 +115,9 @@ inline void schedule_dense(NodeFuncs& f, const Halide::Target& target, bool pipe
 // before): Halide 14 left the stores of a GuardWithIf-split intermediate unpredicated, writing
 // past the row (caught by valgrind). A pipeline output guards its last vector instead, so every
 // element is read before it is written and an elementwise network can run in place
-// (Model::forward_in_place). A pass that reads the pipeline's input (`streamed`: a node without
-// matmul, first in its network) prefetches it streaming_prefetch_bytes ahead (targets.hpp).
+// (Model::forward_in_place). A node without matmul that reads the pipeline's input buffer
+// (`streamed`: the first node of a network, or any node's own kernel) prefetches it
+// streaming_prefetch_bytes ahead (targets.hpp).
 inline void schedule_rows(Halide::Func& f, const Halide::Target& target, int width,
                           const Halide::Expr& batch, bool threads, bool pipeline_output,
                           const std::optional<Halide::ImageParam>& streamed = std::nullopt) {
